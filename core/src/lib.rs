@@ -1,0 +1,24 @@
+//! scorewatch's domain: scoring with LightGBM, the training reference, storage in
+//! PostgreSQL (embedded or external) and the synthetic demo data set.
+//!
+//! Layout:
+//! - [`catalog`], [`demo`]: the demo data set's columns and its generator / trainer.
+//! - [`scoring`], [`application`]: the model and the typed input it scores.
+//! - [`reference`], [`metrics`]: statistics of the training data and of the model.
+//! - [`embedded`], [`store`]: the database and every query.
+//! - [`registry`]: registering a model version with its reference, loading the active one.
+//! - [`predict`]: scoring applications into storable predictions.
+//! - [`state`]: what request handlers and server functions share.
+
+pub mod application;
+pub mod artifacts;
+pub mod catalog;
+pub mod demo;
+pub mod embedded;
+pub mod metrics;
+pub mod predict;
+pub mod reference;
+pub mod registry;
+pub mod scoring;
+pub mod state;
+pub mod store;

@@ -1,0 +1,131 @@
+//! Scoring with a LightGBM model: probability of default and the decision it implies.
+
+use std::collections::HashMap;
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+/// Approve or refuse: an application is refused when its probability of default reaches
+/// the threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Decision {
+    Approved,
+    Refused,
+}
+
+impl Decision {
+    pub fn from_probability(probability: f64, threshold: f64) -> Self {
+        if probability >= threshold {
+            Decision::Refused
+        } else {
+            Decision::Approved
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Approved => "APPROVED",
+            Decision::Refused => "REFUSED",
+        }
+    }
+}
+
+/// A LightGBM booster that may be shared between threads.
+struct SharedBooster(lightgbm3::Booster);
+
+// SAFETY: LightGBM's C API serialises booster access itself: predictions take a shared lock
+// on the booster, training and reloading an exclusive one. This wrapper exposes only
+// prediction calls (no fast-config handle, which would be per-thread state).
+unsafe impl Send for SharedBooster {}
+unsafe impl Sync for SharedBooster {}
+
+/// A loaded model: the booster, its ordered feature names and the decision threshold.
+pub struct Model {
+    booster: SharedBooster,
+    feature_names: Vec<String>,
+    index: HashMap<String, usize>,
+    threshold: f64,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model")
+            .field("n_features", &self.feature_names.len())
+            .field("threshold", &self.threshold)
+            .finish()
+    }
+}
+
+impl Model {
+    /// Loads a model from LightGBM's text format (what `booster.save_model` writes).
+    pub fn from_text(text: &str, threshold: f64) -> Result<Self> {
+        if !(threshold > 0.0 && threshold < 1.0) {
+            bail!("the decision threshold must lie strictly between 0 and 1, got {threshold}");
+        }
+        let booster = lightgbm3::Booster::from_string(text)
+            .context("LightGBM could not read the model text")?;
+        if booster.num_classes() != 1 {
+            bail!(
+                "expected a binary classifier (one output), the model has {} classes",
+                booster.num_classes()
+            );
+        }
+        let feature_names = booster
+            .feature_name()
+            .context("reading the model's feature names")?;
+        let index = feature_names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect();
+        Ok(Self {
+            booster: SharedBooster(booster),
+            feature_names,
+            index,
+            threshold,
+        })
+    }
+
+    pub fn feature_names(&self) -> &[String] {
+        &self.feature_names
+    }
+
+    /// Position of a feature in the model's input vector.
+    pub fn feature_index(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
+    }
+
+    pub fn n_features(&self) -> usize {
+        self.feature_names.len()
+    }
+
+    pub fn threshold(&self) -> f64 {
+        self.threshold
+    }
+
+    /// Probabilities of default for rows laid end to end in model feature order
+    /// (NaN = missing). CPU-bound: call it off the async executor.
+    pub fn predict(&self, rows: &[f64]) -> Result<Vec<f64>> {
+        let n = self.n_features();
+        if rows.is_empty() || rows.len() % n != 0 {
+            bail!(
+                "expected a whole number of rows of {n} features, got {} values",
+                rows.len()
+            );
+        }
+        let threads = if rows.len() / n >= 1_000 { 0 } else { 1 };
+        self.booster
+            .0
+            .predict_with_params(rows, n as i32, true, &format!("num_threads={threads}"))
+            .context("LightGBM prediction failed")
+    }
+
+    /// Gain importance per feature, in model feature order.
+    pub fn importances(&self) -> Result<Vec<f64>> {
+        self.booster
+            .0
+            .feature_importance(lightgbm3::ImportanceType::Gain)
+            .context("reading feature importances")
+    }
+}

@@ -1,0 +1,348 @@
+//! PostgreSQL storage: connection, migrations, model versions, predictions and the
+//! training reference. Queries are checked at run time (no database needed to build).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, PgPool, Row};
+use uuid::Uuid;
+
+use crate::embedded::{self, EmbeddedPostgres};
+use crate::reference::FeatureReference;
+use crate::scoring::Decision;
+
+/// Where the database is: a URL, or the embedded cluster's data directory.
+#[derive(Debug, Clone)]
+pub enum DatabaseLocation {
+    Url(String),
+    Embedded { data_dir: PathBuf },
+}
+
+/// An open pool, and the embedded cluster behind it if this process started one (dropping
+/// it stops the cluster, so keep it alive as long as the pool).
+pub struct Database {
+    pub pool: PgPool,
+    pub embedded: Option<EmbeddedPostgres>,
+    pub url_for_display: String,
+}
+
+impl Database {
+    /// Connects (starting the embedded cluster if needed) and applies the migrations.
+    pub async fn open(location: &DatabaseLocation, max_connections: u32) -> Result<Self> {
+        let (url, embedded) = match location {
+            DatabaseLocation::Url(url) => (url.clone(), None),
+            DatabaseLocation::Embedded { data_dir } => {
+                let dir = data_dir.clone();
+                let pg =
+                    tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&dir)).await??;
+                embedded::wait_ready(&pg.url("postgres"), Duration::from_secs(30)).await?;
+                create_database_if_missing(&pg.url("postgres"), embedded::DATABASE).await?;
+                (pg.url(embedded::DATABASE), Some(pg))
+            }
+        };
+        let options: PgConnectOptions = url
+            .parse()
+            .context("DATABASE_URL is not a valid PostgreSQL URL")?;
+        let options = options.log_statements(tracing::log::LevelFilter::Debug);
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .with_context(|| format!("connecting to PostgreSQL at {}", redact(&url)))?;
+        migrate(&pool).await?;
+        Ok(Self {
+            pool,
+            embedded,
+            url_for_display: redact(&url),
+        })
+    }
+}
+
+/// Applies the migrations in `migrations/` that the database has not seen yet.
+pub async fn migrate(pool: &PgPool) -> Result<()> {
+    sqlx::migrate!("../migrations")
+        .run(pool)
+        .await
+        .context("applying database migrations")
+}
+
+async fn create_database_if_missing(admin_url: &str, name: &str) -> Result<()> {
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(admin_url)
+        .await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(name)
+            .fetch_one(&pool)
+            .await?;
+    if !exists {
+        // Identifiers cannot be bound; `name` is a constant of ours, quoted anyway.
+        sqlx::query(&format!(
+            "CREATE DATABASE \"{}\"",
+            name.replace('"', "\"\"")
+        ))
+        .execute(&pool)
+        .await?;
+    }
+    pool.close().await;
+    Ok(())
+}
+
+/// The URL without its password, for logs and messages.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => "<unparseable URL>".into(),
+    }
+}
+
+/// A registered model version, as stored.
+#[derive(Debug, Clone)]
+pub struct ModelVersion {
+    pub id: i64,
+    pub sha256: String,
+    pub name: String,
+    pub feature_names: Vec<String>,
+    pub threshold: f64,
+    pub importances: Vec<f64>,
+    pub metrics: serde_json::Value,
+    pub model_text: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What registering a model stores.
+pub struct NewModelVersion<'a> {
+    pub sha256: &'a str,
+    pub name: &'a str,
+    pub feature_names: &'a [String],
+    pub threshold: f64,
+    pub importances: &'a [f64],
+    pub metrics: &'a serde_json::Value,
+    pub model_text: &'a str,
+}
+
+/// Inserts a model version (or finds it by hash) and makes it the active one, in one
+/// transaction. Returns its id and whether it was new.
+pub async fn register_model(pool: &PgPool, m: &NewModelVersion<'_>) -> Result<(i64, bool)> {
+    let mut tx = pool.begin().await?;
+    let existing: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM model_versions WHERE sha256 = $1")
+            .bind(m.sha256)
+            .fetch_optional(&mut *tx)
+            .await?;
+    sqlx::query("UPDATE model_versions SET active = false WHERE active")
+        .execute(&mut *tx)
+        .await?;
+    let (id, new) = match existing {
+        Some(id) => {
+            sqlx::query(
+                "UPDATE model_versions SET active = true, threshold = $2, name = $3 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(m.threshold)
+            .bind(m.name)
+            .execute(&mut *tx)
+            .await?;
+            (id, false)
+        }
+        None => {
+            let id = sqlx::query_scalar(
+                "INSERT INTO model_versions \
+                 (sha256, name, feature_names, threshold, importances, metrics, model_text, active) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, true) RETURNING id",
+            )
+            .bind(m.sha256)
+            .bind(m.name)
+            .bind(m.feature_names)
+            .bind(m.threshold)
+            .bind(m.importances)
+            .bind(m.metrics)
+            .bind(m.model_text)
+            .fetch_one(&mut *tx)
+            .await?;
+            (id, true)
+        }
+    };
+    tx.commit().await?;
+    Ok((id, new))
+}
+
+/// The active model version, if any.
+pub async fn active_model(pool: &PgPool) -> Result<Option<ModelVersion>> {
+    let row = sqlx::query(
+        "SELECT id, sha256, name, feature_names, threshold, importances, metrics, model_text, created_at \
+         FROM model_versions WHERE active",
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| ModelVersion {
+        id: r.get("id"),
+        sha256: r.get("sha256"),
+        name: r.get("name"),
+        feature_names: r.get("feature_names"),
+        threshold: r.get("threshold"),
+        importances: r.get("importances"),
+        metrics: r.get("metrics"),
+        model_text: r.get("model_text"),
+        created_at: r.get("created_at"),
+    }))
+}
+
+/// Replaces a model version's reference statistics and reference scores.
+pub async fn store_reference(
+    pool: &PgPool,
+    model_version: i64,
+    features: &[FeatureReference],
+    scores: &[f64],
+    refusal_rate: f64,
+) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("DELETE FROM training_reference WHERE model_version = $1")
+        .bind(model_version)
+        .execute(&mut *tx)
+        .await?;
+    for (position, f) in features.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO training_reference (model_version, feature, position, mean, std, median, q25, q75, \
+             min, max, missing_rate, n_samples, n_distinct, sorted_sample, psi_bin_edges) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(model_version)
+        .bind(&f.feature)
+        .bind(position as i32)
+        .bind(f.mean)
+        .bind(f.std)
+        .bind(f.median)
+        .bind(f.q25)
+        .bind(f.q75)
+        .bind(f.min)
+        .bind(f.max)
+        .bind(f.missing_rate)
+        .bind(f.n_samples as i64)
+        .bind(f.n_distinct as i32)
+        .bind(&f.sorted_sample)
+        .bind(&f.psi_bin_edges)
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query(
+        "INSERT INTO reference_scores (model_version, scores, refusal_rate) VALUES ($1, $2, $3) \
+         ON CONFLICT (model_version) DO UPDATE SET scores = EXCLUDED.scores, refusal_rate = EXCLUDED.refusal_rate",
+    )
+    .bind(model_version)
+    .bind(scores)
+    .bind(refusal_rate)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Number of features with reference statistics for a model version.
+pub async fn reference_feature_count(pool: &PgPool, model_version: i64) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM training_reference WHERE model_version = $1")
+            .bind(model_version)
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+/// Where a prediction came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Api,
+    Batch,
+    Ui,
+    Simulator,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Api => "api",
+            Source::Batch => "batch",
+            Source::Ui => "ui",
+            Source::Simulator => "simulator",
+        }
+    }
+}
+
+/// One scored application, ready to store.
+#[derive(Debug, Clone)]
+pub struct NewPrediction {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub model_version: i64,
+    pub sk_id_curr: Option<i64>,
+    /// Model feature order; NaN is stored as NULL.
+    pub features: Vec<f64>,
+    pub probability: f64,
+    pub decision: Decision,
+    pub threshold: f64,
+    pub inference_time_ms: f64,
+    pub source: Source,
+    pub request_id: Option<String>,
+}
+
+/// Rows per INSERT: PostgreSQL takes at most 65,535 bound parameters per statement.
+const ROWS_PER_STATEMENT: usize = 65_535 / 11;
+
+/// Stores predictions in one transaction (all or none).
+pub async fn insert_predictions(pool: &PgPool, rows: &[NewPrediction]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut tx = pool.begin().await?;
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        insert_chunk(&mut tx, chunk).await?;
+    }
+    tx.commit().await.context("committing predictions")?;
+    Ok(())
+}
+
+async fn insert_chunk(tx: &mut sqlx::PgConnection, rows: &[NewPrediction]) -> Result<()> {
+    let mut qb = sqlx::QueryBuilder::new(
+        "INSERT INTO predictions (id, created_at, model_version, sk_id_curr, features, probability, decision, \
+         threshold, inference_time_ms, source, request_id) ",
+    );
+    qb.push_values(rows, |mut b, p| {
+        let features: Vec<Option<f64>> = p
+            .features
+            .iter()
+            .map(|v| (!v.is_nan()).then_some(*v))
+            .collect();
+        b.push_bind(p.id)
+            .push_bind(p.created_at)
+            .push_bind(p.model_version)
+            .push_bind(p.sk_id_curr)
+            .push_bind(features)
+            .push_bind(p.probability)
+            .push_bind(p.decision.as_str())
+            .push_bind(p.threshold)
+            .push_bind(p.inference_time_ms)
+            .push_bind(p.source.as_str())
+            .push_bind(p.request_id.clone());
+    });
+    qb.build()
+        .execute(tx)
+        .await
+        .context("storing predictions")?;
+    Ok(())
+}
+
+/// Number of stored predictions.
+pub async fn count_predictions(pool: &PgPool) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM predictions")
+        .fetch_one(pool)
+        .await?)
+}

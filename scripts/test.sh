@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Command two: set up and run every test.
+#   1. unit and integration tests (cargo test) against a real PostgreSQL: DATABASE_URL if
+#      set, otherwise an embedded cluster started here for the run;
+#   2. browser tests (node --test + playwright-core) in headless Chromium against a
+#      `scorewatch serve` started here with its own embedded database.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/setup.sh
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+}
+trap cleanup EXIT
+
+# Waits until FILE has a line starting with PREFIX and prints the rest of that line.
+wait_for_line() {
+  local file="$1" prefix="$2" pid="$3" seconds="$4"
+  for _ in $(seq 1 $((seconds * 5))); do
+    local line
+    line="$(grep -m1 "^$prefix" "$file" 2>/dev/null || true)"
+    if [ -n "$line" ]; then
+      printf '%s\n' "${line#"$prefix"}"
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || { cat "$file" >&2; die "process $pid exited early"; }
+    sleep 0.2
+  done
+  cat "$file" >&2
+  die "timed out waiting for '$prefix' in $file"
+}
+
+say "building (debug: server and WebAssembly client)"
+cargo leptos build
+
+mkdir -p target/test-run
+if [ -z "${DATABASE_URL:-}" ]; then
+  say "starting a PostgreSQL cluster for the tests (target/test-run/pg)"
+  rm -rf target/test-run/pg
+  target/debug/scorewatch postgres --pg-dir target/test-run/pg >target/test-run/postgres.out 2>&1 &
+  pids+=($!)
+  DATABASE_URL="$(wait_for_line target/test-run/postgres.out "DATABASE_URL=" "${pids[-1]}" 60)"
+  export DATABASE_URL
+fi
+
+say "unit and integration tests"
+cargo test -p scorewatch-core -p scorewatch -p app --features app/ssr
+
+say "browser tests: starting scorewatch serve with a fresh embedded database"
+rm -rf target/test-run/e2e-data
+E2E_LOG=target/test-run/serve.out
+env -u DATABASE_URL SCOREWATCH_DATA_DIR=target/test-run/e2e-data LEPTOS_SITE_ROOT=target/site \
+  target/debug/scorewatch serve --addr 127.0.0.1:0 >"$E2E_LOG" 2>&1 &
+pids+=($!)
+BASE_URL="$(wait_for_line "$E2E_LOG" "scorewatch is serving on " "${pids[-1]}" 300)"
+export BASE_URL="${BASE_URL%/}"
+say "server up at $BASE_URL"
+node --test --test-concurrency=1 end2end/tests/
