@@ -119,9 +119,12 @@ pub struct Column {
     pub recipe: Recipe,
 }
 
+/// A categorical's levels with their relative weights.
+pub type Levels = &'static [(&'static str, f64)];
+
 /// Every categorical that is one-hot encoded: name, levels with relative weights, and the
 /// share of applicants for whom it is missing (all levels 0).
-pub const CATEGORICALS: &[(&str, &[(&str, f64)], f64)] = &[
+pub const CATEGORICALS: &[(&str, Levels, f64)] = &[
     (
         "NAME_CONTRACT_TYPE",
         &[("Cash_loans", 0.905), ("Revolving_loans", 0.095)],

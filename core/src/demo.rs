@@ -714,8 +714,8 @@ mod tests {
         .iter()
         .map(|n| col(n))
         .collect();
-        for i in 0..5_000 {
-            assert_eq!(contract[0][i] + contract[1][i], 1.0);
+        for (cash, revolving) in contract[0].iter().zip(&contract[1]) {
+            assert_eq!(cash + revolving, 1.0);
         }
     }
 

@@ -108,7 +108,7 @@ impl Model {
     /// (NaN = missing). CPU-bound: call it off the async executor.
     pub fn predict(&self, rows: &[f64]) -> Result<Vec<f64>> {
         let n = self.n_features();
-        if rows.is_empty() || rows.len() % n != 0 {
+        if rows.is_empty() || !rows.len().is_multiple_of(n) {
             bail!(
                 "expected a whole number of rows of {n} features, got {} values",
                 rows.len()

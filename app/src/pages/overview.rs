@@ -74,7 +74,7 @@ fn StatsView(stats: OverviewStats) -> impl IntoView {
             </div>
             <div>
                 <dt>"Active model"</dt>
-                <dd data-testid="model-version">
+                <dd class="name" data-testid="model-version">
                     {format!("#{} {}", stats.model_id, stats.model_name)}
                 </dd>
             </div>
