@@ -83,12 +83,6 @@ else
 fi
 export CMAKE
 
-# cargo-leptos compiles the server with LEPTOS_OUTPUT_NAME set, and leptos reads it at
-# compile time (it decides the WebAssembly file name the page asks for). Setting it for
-# every cargo command makes `cargo test` build the same binary instead of one whose pages
-# request a file that does not exist, and lets both share one dependency build.
-export LEPTOS_OUTPUT_NAME=scorewatch
-
 # --- Rust: wasm target, cargo-leptos, wasm-bindgen -------------------------------------
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
