@@ -7,12 +7,17 @@ use serde::Deserialize;
 use crate::scoring::Model;
 
 /// The JSON body of one application: an optional client id and features by name.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"sk_id_curr": 100002, "features": {"EXT_SOURCE_2": 0.26, "EXT_SOURCE_3": 0.14, "DAYS_BIRTH": -9461, "EXT_SOURCE_1": null}}))]
 pub struct RawApplication {
+    /// The client's id in the loan-origination system, stored with the decision.
     #[serde(default)]
     pub sk_id_curr: Option<i64>,
+    /// Model features by name (see `GET /api/v1/model`); absent or null ones are scored as
+    /// missing. Unknown names and values that are not finite numbers are rejected.
     #[serde(default)]
+    #[schema(value_type = std::collections::HashMap<String, Option<f64>>)]
     pub features: BTreeMap<String, serde_json::Value>,
 }
 

@@ -35,6 +35,12 @@ impl EmbeddedPostgres {
     /// Starts the cluster in `data_dir` (creating it with `initdb` the first time), or
     /// attaches to it if it is already running.
     pub fn start(data_dir: &Path) -> Result<Self> {
+        Self::start_on(data_dir, None)
+    }
+
+    /// As [`start`](Self::start), on a given port (a free one when None): a restarted
+    /// cluster on its old port lets open pools reconnect.
+    pub fn start_on(data_dir: &Path, port: Option<u16>) -> Result<Self> {
         let bin_dir = find_bin_dir()?;
         let run_as = running_as_root().then(|| "postgres".to_string());
         fs::create_dir_all(data_dir.parent().unwrap_or(Path::new(".")))
@@ -58,7 +64,10 @@ impl EmbeddedPostgres {
             tracing::info!(port, data_dir = %pg.data_dir.display(), "using the embedded PostgreSQL already running");
             return Ok(pg);
         }
-        pg.port = free_port()?;
+        pg.port = match port {
+            Some(p) => p,
+            None => free_port()?,
+        };
         let log = pg.data_dir.join("postgresql.log");
         let options = format!(
             "-c listen_addresses=127.0.0.1 -p {} -c unix_socket_directories='' -c max_connections=200 -c fsync=on",

@@ -8,13 +8,17 @@
 //! - [`embedded`], [`store`]: the database and every query.
 //! - [`registry`]: registering a model version with its reference, loading the active one.
 //! - [`predict`]: scoring applications into storable predictions.
+//! - [`writer`], [`backup`]: group commit of predictions, and their JSONL backup.
+//! - [`keys`]: API keys and roles.
 //! - [`state`]: what request handlers and server functions share.
 
 pub mod application;
 pub mod artifacts;
+pub mod backup;
 pub mod catalog;
 pub mod demo;
 pub mod embedded;
+pub mod keys;
 pub mod metrics;
 pub mod predict;
 pub mod reference;
@@ -22,3 +26,4 @@ pub mod registry;
 pub mod scoring;
 pub mod state;
 pub mod store;
+pub mod writer;

@@ -107,6 +107,35 @@ impl Model {
     /// Probabilities of default for rows laid end to end in model feature order
     /// (NaN = missing). CPU-bound: call it off the async executor.
     pub fn predict(&self, rows: &[f64]) -> Result<Vec<f64>> {
+        self.check_rows(rows)?;
+        let n = self.n_features();
+        let threads = if rows.len() / n >= 1_000 { 0 } else { 1 };
+        self.booster
+            .0
+            .predict_with_params(rows, n as i32, true, &format!("num_threads={threads}"))
+            .context("LightGBM prediction failed")
+    }
+
+    /// Raw scores (log-odds) for rows laid end to end, one per row.
+    pub fn raw_scores(&self, rows: &[f64]) -> Result<Vec<f64>> {
+        self.check_rows(rows)?;
+        self.booster
+            .0
+            .raw_scores(rows, self.n_features() as i32, true)
+            .context("LightGBM raw scores failed")
+    }
+
+    /// SHAP values (LightGBM's `pred_contrib`): for each row, one contribution per feature in
+    /// model order followed by the base value; they add up to the row's raw score.
+    pub fn contributions(&self, rows: &[f64]) -> Result<Vec<f64>> {
+        self.check_rows(rows)?;
+        self.booster
+            .0
+            .predict_contrib(rows, self.n_features() as i32, true)
+            .context("LightGBM contributions failed")
+    }
+
+    fn check_rows(&self, rows: &[f64]) -> Result<()> {
         let n = self.n_features();
         if rows.is_empty() || !rows.len().is_multiple_of(n) {
             bail!(
@@ -114,11 +143,7 @@ impl Model {
                 rows.len()
             );
         }
-        let threads = if rows.len() / n >= 1_000 { 0 } else { 1 };
-        self.booster
-            .0
-            .predict_with_params(rows, n as i32, true, &format!("num_threads={threads}"))
-            .context("LightGBM prediction failed")
+        Ok(())
     }
 
     /// Gain importance per feature, in model feature order.

@@ -267,6 +267,8 @@ pub enum Source {
 }
 
 impl Source {
+    pub const ALL: [Source; 4] = [Source::Api, Source::Batch, Source::Ui, Source::Simulator];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Source::Api => "api",
@@ -274,6 +276,17 @@ impl Source {
             Source::Ui => "ui",
             Source::Simulator => "simulator",
         }
+    }
+}
+
+impl std::str::FromStr for Source {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Source::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| format!("unknown source {s:?}: expected api, batch, ui or simulator"))
     }
 }
 
@@ -299,18 +312,50 @@ const ROWS_PER_STATEMENT: usize = 65_535 / 11;
 
 /// Stores predictions in one transaction (all or none).
 pub async fn insert_predictions(pool: &PgPool, rows: &[NewPrediction]) -> Result<()> {
+    insert(pool, rows, false).await.map(|_| ())
+}
+
+/// Stores the predictions whose id is not in the database yet (one transaction); returns
+/// how many were inserted. Replaying the same rows twice inserts nothing the second time.
+pub async fn insert_missing_predictions(pool: &PgPool, rows: &[NewPrediction]) -> Result<u64> {
+    insert(pool, rows, true).await
+}
+
+/// [`insert_predictions`] on a connection of the caller's.
+pub async fn insert_predictions_on(
+    conn: &mut sqlx::PgConnection,
+    rows: &[NewPrediction],
+) -> Result<()> {
+    use sqlx::Connection;
     if rows.is_empty() {
         return Ok(());
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        insert_chunk(&mut tx, chunk).await?;
+        insert_chunk(&mut tx, chunk, false).await?;
     }
     tx.commit().await.context("committing predictions")?;
     Ok(())
 }
 
-async fn insert_chunk(tx: &mut sqlx::PgConnection, rows: &[NewPrediction]) -> Result<()> {
+async fn insert(pool: &PgPool, rows: &[NewPrediction], skip_existing: bool) -> Result<u64> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = pool.begin().await?;
+    let mut inserted = 0;
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        inserted += insert_chunk(&mut tx, chunk, skip_existing).await?;
+    }
+    tx.commit().await.context("committing predictions")?;
+    Ok(inserted)
+}
+
+async fn insert_chunk(
+    tx: &mut sqlx::PgConnection,
+    rows: &[NewPrediction],
+    skip_existing: bool,
+) -> Result<u64> {
     let mut qb = sqlx::QueryBuilder::new(
         "INSERT INTO predictions (id, created_at, model_version, sk_id_curr, features, probability, decision, \
          threshold, inference_time_ms, source, request_id) ",
@@ -333,11 +378,15 @@ async fn insert_chunk(tx: &mut sqlx::PgConnection, rows: &[NewPrediction]) -> Re
             .push_bind(p.source.as_str())
             .push_bind(p.request_id.clone());
     });
-    qb.build()
+    if skip_existing {
+        qb.push(" ON CONFLICT (id) DO NOTHING");
+    }
+    let done = qb
+        .build()
         .execute(tx)
         .await
         .context("storing predictions")?;
-    Ok(())
+    Ok(done.rows_affected())
 }
 
 /// Number of stored predictions.
@@ -345,4 +394,136 @@ pub async fn count_predictions(pool: &PgPool) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT count(*) FROM predictions")
         .fetch_one(pool)
         .await?)
+}
+
+/// Which stored predictions to list.
+#[derive(Debug, Clone, Default)]
+pub struct PredictionFilter {
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    pub decision: Option<Decision>,
+    pub sk_id_curr: Option<i64>,
+    pub source: Option<Source>,
+}
+
+/// Position in a newest-first listing: the last row of the previous page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageCursor {
+    pub created_at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
+impl PageCursor {
+    /// An opaque text form: `<microseconds since epoch>.<uuid>`.
+    pub fn encode(&self) -> String {
+        format!(
+            "{}.{}",
+            self.created_at.timestamp_micros(),
+            self.id.simple()
+        )
+    }
+
+    pub fn decode(s: &str) -> Option<Self> {
+        let (micros, id) = s.split_once('.')?;
+        Some(Self {
+            created_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+            id: Uuid::parse_str(id).ok()?,
+        })
+    }
+}
+
+/// A stored prediction, features in its model version's order (NaN = missing).
+#[derive(Debug, Clone)]
+pub struct StoredPrediction {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub model_version: i64,
+    pub sk_id_curr: Option<i64>,
+    pub features: Vec<f64>,
+    pub probability: f64,
+    pub decision: String,
+    pub threshold: f64,
+    pub inference_time_ms: f64,
+    pub source: String,
+    pub request_id: Option<String>,
+}
+
+/// Newest first, at most `limit` rows after `after` (keyset pagination on
+/// `(created_at, id)`, which the `predictions_page` index serves).
+pub async fn list_predictions(
+    pool: &PgPool,
+    filter: &PredictionFilter,
+    after: Option<PageCursor>,
+    limit: i64,
+) -> Result<Vec<StoredPrediction>> {
+    let rows = sqlx::query(
+        "SELECT id, created_at, model_version, sk_id_curr, features, probability, decision, threshold, \
+                inference_time_ms, source, request_id \
+           FROM predictions \
+          WHERE ($1::timestamptz IS NULL OR created_at >= $1) \
+            AND ($2::timestamptz IS NULL OR created_at < $2) \
+            AND ($3::text IS NULL OR decision = $3) \
+            AND ($4::bigint IS NULL OR sk_id_curr = $4) \
+            AND ($5::text IS NULL OR source = $5) \
+            AND ($6::timestamptz IS NULL OR (created_at, id) < ($6, $7)) \
+          ORDER BY created_at DESC, id DESC \
+          LIMIT $8",
+    )
+    .bind(filter.since)
+    .bind(filter.until)
+    .bind(filter.decision.map(Decision::as_str))
+    .bind(filter.sk_id_curr)
+    .bind(filter.source.map(Source::as_str))
+    .bind(after.map(|c| c.created_at))
+    .bind(after.map(|c| c.id))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    .context("listing predictions")?;
+    Ok(rows.into_iter().map(stored_prediction).collect())
+}
+
+/// One stored prediction.
+pub async fn get_prediction(pool: &PgPool, id: Uuid) -> Result<Option<StoredPrediction>> {
+    let row = sqlx::query(
+        "SELECT id, created_at, model_version, sk_id_curr, features, probability, decision, threshold, \
+                inference_time_ms, source, request_id FROM predictions WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(stored_prediction))
+}
+
+fn stored_prediction(r: sqlx::postgres::PgRow) -> StoredPrediction {
+    let features: Vec<Option<f64>> = r.get("features");
+    StoredPrediction {
+        id: r.get("id"),
+        created_at: r.get("created_at"),
+        model_version: r.get("model_version"),
+        sk_id_curr: r.get("sk_id_curr"),
+        features: features
+            .into_iter()
+            .map(|v| v.unwrap_or(f64::NAN))
+            .collect(),
+        probability: r.get("probability"),
+        decision: r.get("decision"),
+        threshold: r.get("threshold"),
+        inference_time_ms: r.get("inference_time_ms"),
+        source: r.get("source"),
+        request_id: r.get("request_id"),
+    }
+}
+
+/// Feature names of the given model versions.
+pub async fn feature_names(
+    pool: &PgPool,
+    versions: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<String>>> {
+    let rows: Vec<(i64, Vec<String>)> =
+        sqlx::query_as("SELECT id, feature_names FROM model_versions WHERE id = ANY($1)")
+            .bind(versions)
+            .fetch_all(pool)
+            .await?;
+    Ok(rows.into_iter().collect())
 }

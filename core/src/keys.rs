@@ -1,0 +1,238 @@
+//! API keys: roles, creation, revocation and verification. Keys are shown once when created
+//! and stored only as SHA-256 hashes (they carry 160 random bits, so a plain hash is enough:
+//! unlike passwords there is nothing to guess).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Result};
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::{PgPool, Row};
+
+/// What a key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// API clients (loan-origination systems): predict, and nothing else.
+    Scorer,
+    /// Read everything: predictions, model, drift reports, logs.
+    Viewer,
+    /// A viewer who also scores applications in the dashboard.
+    Officer,
+    /// Everything, including running drift detection and managing keys.
+    Admin,
+}
+
+/// The permissions the API and the dashboard check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    Predict,
+    Read,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Scorer, Role::Viewer, Role::Officer, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Scorer => "scorer",
+            Role::Viewer => "viewer",
+            Role::Officer => "officer",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn allows(self, permission: Permission) -> bool {
+        match permission {
+            Permission::Predict => matches!(self, Role::Scorer | Role::Officer | Role::Admin),
+            Permission::Read => matches!(self, Role::Viewer | Role::Officer | Role::Admin),
+            Permission::Admin => self == Role::Admin,
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown role {s:?}: expected scorer, viewer, officer or admin"))
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Keys start with this, so that scanners and people recognise them.
+pub const KEY_PREFIX: &str = "sw_";
+/// Characters of the key kept in clear to tell keys apart in listings.
+const SHOWN_CHARS: usize = 11;
+
+fn hash(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+/// A key as listed (never the key itself).
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyInfo {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Creates a key; returns its id and the key, which is not stored and cannot be shown again.
+pub async fn create(pool: &PgPool, name: &str, role: Role) -> Result<(i64, String)> {
+    if name.trim().is_empty() {
+        bail!("a key needs a name (who or what uses it)");
+    }
+    let mut bytes = [0u8; 20];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let key = format!("{KEY_PREFIX}{}", hex::encode(bytes));
+    let id = sqlx::query_scalar(
+        "INSERT INTO api_keys (name, role, key_hash, prefix) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(name.trim())
+    .bind(role.as_str())
+    .bind(hash(&key))
+    .bind(&key[..SHOWN_CHARS])
+    .fetch_one(pool)
+    .await?;
+    Ok((id, key))
+}
+
+/// Every key, newest first, revoked ones included.
+pub async fn list(pool: &PgPool) -> Result<Vec<KeyInfo>> {
+    let rows = sqlx::query(
+        "SELECT id, name, role, prefix, created_at, last_used_at, revoked_at FROM api_keys ORDER BY id DESC",
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let role: String = r.get("role");
+            Ok(KeyInfo {
+                id: r.get("id"),
+                name: r.get("name"),
+                role: role.parse().map_err(anyhow::Error::msg)?,
+                prefix: r.get("prefix"),
+                created_at: r.get("created_at"),
+                last_used_at: r.get("last_used_at"),
+                revoked_at: r.get("revoked_at"),
+            })
+        })
+        .collect()
+}
+
+/// Revokes the key with this id or visible prefix. Returns false if no active key matched.
+pub async fn revoke(pool: &PgPool, id_or_prefix: &str) -> Result<bool> {
+    let id: Option<i64> = id_or_prefix.parse().ok();
+    let done = sqlx::query(
+        "UPDATE api_keys SET revoked_at = now() \
+         WHERE revoked_at IS NULL AND (id = $1 OR prefix = $2)",
+    )
+    .bind(id)
+    .bind(id_or_prefix)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Number of keys not revoked.
+pub async fn count_active(pool: &PgPool) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM api_keys WHERE revoked_at IS NULL")
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub key_id: i64,
+    pub name: String,
+    pub role: Role,
+}
+
+/// Verifies keys against the database, remembering answers for a short time so that a busy
+/// API does not query `api_keys` on every request. A revoked key stops working within
+/// [`KeyCache::TTL`].
+#[derive(Clone, Debug, Default)]
+pub struct KeyCache {
+    // std Mutex: held only to read or insert a map entry, never across an await.
+    entries: Arc<Mutex<HashMap<String, Verified>>>,
+}
+
+/// When a key hash was checked, and whose it was (None: unknown or revoked).
+type Verified = (Instant, Option<Caller>);
+
+impl KeyCache {
+    pub const TTL: Duration = Duration::from_secs(10);
+
+    /// The caller a key belongs to, or None for unknown and revoked keys.
+    pub async fn verify(&self, pool: &PgPool, key: &str) -> Result<Option<Caller>> {
+        let h = hash(key);
+        if let Some((at, caller)) = self.entries.lock().expect("key cache").get(&h) {
+            if at.elapsed() < Self::TTL {
+                return Ok(caller.clone());
+            }
+        }
+        let row = sqlx::query(
+            "UPDATE api_keys SET last_used_at = now() WHERE key_hash = $1 AND revoked_at IS NULL \
+             RETURNING id, name, role",
+        )
+        .bind(&h)
+        .fetch_optional(pool)
+        .await?;
+        let caller = match row {
+            Some(r) => {
+                let role: String = r.get("role");
+                Some(Caller {
+                    key_id: r.get("id"),
+                    name: r.get("name"),
+                    role: role.parse().map_err(anyhow::Error::msg)?,
+                })
+            }
+            None => None,
+        };
+        let mut entries = self.entries.lock().expect("key cache");
+        // Unknown keys are cached too (a client retrying a bad key costs no queries), so
+        // bound the map: a flood of random keys must not grow memory.
+        if entries.len() > 10_000 {
+            entries.retain(|_, (at, _)| at.elapsed() < Self::TTL);
+        }
+        entries.insert(h, (Instant::now(), caller.clone()));
+        Ok(caller)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_grant_what_the_design_says() {
+        use Permission::*;
+        assert!(Role::Scorer.allows(Predict) && !Role::Scorer.allows(Read));
+        assert!(Role::Viewer.allows(Read) && !Role::Viewer.allows(Predict));
+        assert!(Role::Officer.allows(Read) && Role::Officer.allows(Predict));
+        assert!(!Role::Officer.allows(Admin));
+        assert!(Role::Admin.allows(Admin) && Role::Admin.allows(Read));
+        assert_eq!("officer".parse::<Role>(), Ok(Role::Officer));
+        assert!("root".parse::<Role>().is_err());
+    }
+}
