@@ -8,13 +8,17 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use scorewatch_core::backup;
 use scorewatch_core::demo::{self, DemoConfig};
 use scorewatch_core::embedded::EmbeddedPostgres;
+use scorewatch_core::keys::{self, Role};
 use scorewatch_core::reference::{DEFAULT_PSI_BINS, DEFAULT_SAMPLE_SIZE};
 use scorewatch_core::registry::{self, InitOptions};
-use scorewatch_core::state::AppState;
+use scorewatch_core::state::ApiSettings;
 use scorewatch_core::store::{Database, DatabaseLocation};
+use scorewatch_core::writer::WriterConfig;
 
+use crate::logship::{self, LogQueue};
 use crate::startup::{self, ServerState};
 use crate::telemetry::LogFormat;
 
@@ -32,7 +36,7 @@ pub struct Cli {
         global = true,
         env = "SCOREWATCH_LOG_FORMAT",
         value_enum,
-        default_value = "text"
+        default_value = "auto"
     )]
     pub log_format: LogFormat,
 
@@ -53,6 +57,54 @@ pub enum Command {
     /// Run the embedded PostgreSQL cluster in the foreground, printing its URL (for tests and
     /// tools such as psql); Ctrl-C or SIGTERM stops it.
     Postgres(PostgresArgs),
+    /// Manage API keys: `create --role R`, `list`, `revoke ID|PREFIX`.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Put back predictions from JSONL backup files that the database does not have
+    /// (matched by prediction id, so running it twice inserts nothing the second time).
+    ReplayBackup(ReplayArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key and print it (alone on the last line). It is stored hashed: it cannot
+    /// be shown again.
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        /// scorer (predict only), viewer (read), officer (read + score in the dashboard),
+        /// admin (everything).
+        #[arg(long)]
+        role: Role,
+        /// Who or what uses the key, e.g. "loan-origination-prod".
+        #[arg(long, default_value = "unnamed")]
+        name: String,
+    },
+    /// List keys (prefix, role, name, dates); never the keys themselves.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Revoke a key by id or by the prefix `list` shows. Servers stop accepting it within
+    /// 10 seconds.
+    Revoke {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Key id or prefix (e.g. 3 or sw_1a2b3c4d).
+        key: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Backup files (predictions-YYYY-MM-DD.jsonl, in <data-dir>/backup by default).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Predictions per transaction.
+    #[arg(long, default_value_t = 2_000)]
+    pub chunk: usize,
 }
 
 /// Where the database is.
@@ -107,6 +159,38 @@ pub struct ServeArgs {
     /// Do not load the demo model when the database has no model; fail instead.
     #[arg(long)]
     pub no_demo: bool,
+
+    /// Applications per batch request, at most.
+    #[arg(long, env = "SCOREWATCH_MAX_BATCH", default_value_t = 10_000)]
+    pub max_batch: usize,
+
+    /// Largest batch request body, in megabytes.
+    #[arg(long, env = "SCOREWATCH_MAX_BATCH_BODY_MB", default_value_t = 256)]
+    pub max_batch_body_mb: usize,
+
+    /// Predictions waiting to be committed, at most; beyond it the API answers 429 with
+    /// Retry-After instead of queueing more. Must hold one full batch.
+    #[arg(long, env = "SCOREWATCH_WRITE_QUEUE_ROWS", default_value_t = 50_000)]
+    pub write_queue_rows: usize,
+
+    /// Predictions per database transaction, at most (concurrent requests are committed
+    /// together).
+    #[arg(long, env = "SCOREWATCH_MAX_ROWS_PER_COMMIT", default_value_t = 10_000)]
+    pub max_rows_per_commit: usize,
+
+    /// Directory of the JSONL backup of stored predictions (one file per day). Default:
+    /// <data-dir>/backup.
+    #[arg(long, env = "SCOREWATCH_BACKUP_DIR")]
+    pub backup_dir: Option<PathBuf>,
+
+    /// Keep no JSONL backup.
+    #[arg(long, conflicts_with = "backup_dir")]
+    pub no_backup: bool,
+
+    /// Serve the API without API keys. For experiments on a laptop only: anyone who can
+    /// reach the port can then read stored credit data.
+    #[arg(long, env = "SCOREWATCH_NO_AUTH")]
+    pub no_auth: bool,
 }
 
 #[derive(Debug, Args)]
@@ -178,9 +262,9 @@ pub struct PostgresArgs {
     pub pg_dir: PathBuf,
 }
 
-pub async fn run(cli: Cli) -> Result<()> {
+pub async fn run(cli: Cli, logs: LogQueue) -> Result<()> {
     match cli.command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(args, logs).await,
         Command::Migrate(db) => {
             let database = db.open().await?;
             println!("migrations applied to {}", database.url_for_display);
@@ -189,10 +273,12 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Init(args) => init(args).await,
         Command::DemoData(args) => demo_data(args).await,
         Command::Postgres(args) => postgres(args).await,
+        Command::Keys(cmd) => keys_command(cmd).await,
+        Command::ReplayBackup(args) => replay_backup(args).await,
     }
 }
 
-async fn serve(args: ServeArgs) -> Result<()> {
+async fn serve(args: ServeArgs, logs: LogQueue) -> Result<()> {
     let database = args.db.open().await?;
     if !args.no_demo {
         if let Some(r) = registry::ensure_model(&database.pool, &args.artifacts).await? {
@@ -207,11 +293,29 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let model = registry::load_active(&database.pool).await?.context(
         "no active model in the database: register one with `scorewatch init --model FILE --reference CSV`",
     )?;
-    let state = AppState {
-        pool: database.pool.clone(),
-        model,
-        started_at: chrono::Utc::now(),
+    let admin_key = if args.no_auth {
+        None
+    } else {
+        Some(ensure_admin_key(&database.pool, &args.db.data_dir).await?)
     };
+    let settings = ApiSettings {
+        max_batch: args.max_batch,
+        batch_body_limit: args.max_batch_body_mb.saturating_mul(1024 * 1024),
+        require_keys: !args.no_auth,
+    };
+    let backup_dir = match (&args.backup_dir, args.no_backup) {
+        (_, true) => None,
+        (Some(dir), false) => Some(dir.clone()),
+        (None, false) => Some(args.db.data_dir.join("backup")),
+    };
+    let writer = WriterConfig {
+        queue_rows: args.write_queue_rows,
+        max_rows_per_commit: args.max_rows_per_commit,
+        backup_dir: backup_dir.clone(),
+    };
+    let (state, writer_task) =
+        startup::start_services(database.pool.clone(), model, settings, writer)?;
+    let shipper = logship::start(logs, database.pool.clone());
     let (listener, addr) = startup::bind(args.addr).await?;
     let leptos = startup::leptos_options(args.site_root.clone(), addr);
     if !args.site_root.join("pkg").exists() {
@@ -223,13 +327,147 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let router = startup::router(ServerState { app: state, leptos });
     println!("scorewatch is serving on http://{addr}/");
     println!("  dashboard:   http://{addr}/");
-    println!("  predict API: POST http://{addr}/api/v1/predict");
+    println!("  predict API: POST http://{addr}/api/v1/predict  (OpenAPI: /api/v1/openapi.json)");
+    println!("  metrics:     http://{addr}/metrics");
+    match &admin_key {
+        Some(AdminKey::Created { key, file }) => {
+            println!("  API key:     {key}");
+            println!(
+                "               (admin; created now, also saved in {})",
+                file.display()
+            );
+        }
+        Some(AdminKey::Existing { file: Some(file) }) => {
+            println!("  API key:     the admin key is in {}", file.display());
+        }
+        Some(AdminKey::Existing { file: None }) => {
+            println!("  API keys:    `scorewatch keys create --role scorer|viewer|officer|admin`");
+        }
+        None => println!("  API keys:    NOT REQUIRED (--no-auth)"),
+    }
+    if let Some(dir) = &backup_dir {
+        println!("  backup:      {}", dir.display());
+    }
     println!("  database:    {}", database.url_for_display);
     println!("Press Ctrl-C to stop.");
-    startup::serve(listener, router).await?;
+    startup::serve_until(listener, router, startup::shutdown_signal()).await?;
+    tracing::info!("no longer accepting requests: flushing stored predictions and logs");
+    writer_task.shutdown().await;
+    shipper.shutdown().await;
     database.pool.close().await;
     drop(database);
     tracing::info!("stopped");
+    Ok(())
+}
+
+enum AdminKey {
+    Created { key: String, file: PathBuf },
+    Existing { file: Option<PathBuf> },
+}
+
+/// The first start creates an admin key, prints it and keeps it in <data-dir>/admin-key
+/// (readable by the owner only), so the local demo can be used at once.
+async fn ensure_admin_key(pool: &sqlx::PgPool, data_dir: &std::path::Path) -> Result<AdminKey> {
+    let file = data_dir.join("admin-key");
+    if keys::count_active(pool).await? > 0 {
+        return Ok(AdminKey::Existing {
+            file: file.exists().then_some(file),
+        });
+    }
+    let (_, key) = keys::create(pool, "admin (created at first start)", Role::Admin).await?;
+    std::fs::create_dir_all(data_dir)?;
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&file)
+            .with_context(|| format!("writing {}", file.display()))?;
+        writeln!(f, "{key}")?;
+    }
+    Ok(AdminKey::Created { key, file })
+}
+
+async fn keys_command(cmd: KeysCommand) -> Result<()> {
+    match cmd {
+        KeysCommand::Create { db, role, name } => {
+            let database = db.open().await?;
+            let (id, key) = keys::create(&database.pool, &name, role).await?;
+            println!("created key #{id} ({role}, {name}); it is shown only now:");
+            println!("{key}");
+        }
+        KeysCommand::List { db } => {
+            let database = db.open().await?;
+            let list = keys::list(&database.pool).await?;
+            if list.is_empty() {
+                println!("no keys: create one with `scorewatch keys create --role admin`");
+            }
+            println!(
+                "{:>4}  {:<12}  {:<8}  {:<20}  {:<20}  {:<20}  name",
+                "id", "prefix", "role", "created", "last used", "revoked"
+            );
+            let when = |t: Option<chrono::DateTime<chrono::Utc>>| {
+                t.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                    .unwrap_or_else(|| "-".into())
+            };
+            for k in list {
+                println!(
+                    "{:>4}  {:<12}  {:<8}  {:<20}  {:<20}  {:<20}  {}",
+                    k.id,
+                    k.prefix,
+                    k.role.as_str(),
+                    when(Some(k.created_at)),
+                    when(k.last_used_at),
+                    when(k.revoked_at),
+                    k.name
+                );
+            }
+        }
+        KeysCommand::Revoke { db, key } => {
+            let database = db.open().await?;
+            if !keys::revoke(&database.pool, &key).await? {
+                anyhow::bail!(
+                    "no active key has id or prefix {key:?} (see `scorewatch keys list`)"
+                );
+            }
+            println!("revoked {key}; running servers refuse it within 10 seconds");
+        }
+    }
+    Ok(())
+}
+
+async fn replay_backup(args: ReplayArgs) -> Result<()> {
+    let database = args.db.open().await?;
+    let (mut total_read, mut total_inserted) = (0u64, 0u64);
+    for file in &args.files {
+        let size = std::fs::metadata(file)
+            .with_context(|| format!("reading {}", file.display()))?
+            .len();
+        let bar = ProgressBar::new(size).with_style(
+            ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} ({eta} left)")
+                .expect("valid template"),
+        );
+        bar.set_message(file.display().to_string());
+        let backup::Replayed { read, inserted } =
+            backup::replay(&database.pool, file, args.chunk, |bytes| {
+                bar.set_position(bytes)
+            })
+            .await?;
+        bar.finish_and_clear();
+        println!(
+            "{}: {read} predictions, {inserted} inserted, {} already stored",
+            file.display(),
+            read - inserted
+        );
+        total_read += read;
+        total_inserted += inserted;
+    }
+    if args.files.len() > 1 {
+        println!("total: {total_read} predictions, {total_inserted} inserted");
+    }
     Ok(())
 }
 

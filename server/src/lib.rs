@@ -4,9 +4,12 @@
 //! - [`cli`]: the subcommands and their options.
 //! - [`api`]: REST handlers and the API error type.
 //! - [`startup`]: router assembly, binding, graceful shutdown.
-//! - [`telemetry`]: logging setup.
+//! - [`telemetry`], [`logship`]: logging to stdout and into `api_logs`.
+//! - [`observe`]: the access log and Prometheus metrics.
 
 pub mod api;
 pub mod cli;
+pub mod logship;
+pub mod observe;
 pub mod startup;
 pub mod telemetry;

@@ -3,8 +3,8 @@ use clap::Parser;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = scorewatch::cli::Cli::parse();
-    scorewatch::telemetry::init(cli.log_format);
-    match scorewatch::cli::run(cli).await {
+    let logs = scorewatch::telemetry::init(cli.log_format);
+    match scorewatch::cli::run(cli, logs).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -10,12 +10,40 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
 
-use scorewatch_core::state::AppState;
+use scorewatch_core::keys::KeyCache;
+use scorewatch_core::registry::ActiveModel;
+use scorewatch_core::state::{ApiSettings, AppState};
+use scorewatch_core::writer::{Writer, WriterConfig, WriterTask};
 
-/// Largest accepted request body.
+/// Largest accepted request body outside the predict routes (which set their own).
 pub const BODY_LIMIT_BYTES: usize = 16 * 1024 * 1024;
+
+/// Starts the prediction writer and assembles the shared state.
+pub fn start_services(
+    pool: sqlx::PgPool,
+    model: std::sync::Arc<ActiveModel>,
+    settings: ApiSettings,
+    writer: WriterConfig,
+) -> Result<(AppState, WriterTask)> {
+    if writer.queue_rows < settings.max_batch {
+        anyhow::bail!(
+            "the write queue ({} rows) must hold at least one full batch ({} applications)",
+            writer.queue_rows,
+            settings.max_batch
+        );
+    }
+    let (handle, task) = Writer::spawn(pool.clone(), writer)?;
+    let state = AppState {
+        pool,
+        model,
+        writer: handle,
+        keys: KeyCache::default(),
+        settings,
+        started_at: chrono::Utc::now(),
+    };
+    Ok((state, task))
+}
 
 /// The router's state: the shared application state plus Leptos' options.
 #[derive(Clone)]
@@ -48,10 +76,11 @@ pub fn leptos_options(site_root: PathBuf, addr: SocketAddr) -> LeptosOptions {
 
 /// The whole application: API, probes, pages, server functions and static files.
 pub fn router(state: ServerState) -> Router {
+    crate::observe::metrics_handle();
     let routes = generate_route_list(app::App);
     let app_state = state.app.clone();
     let shell_options = state.leptos.clone();
-    crate::api::routes()
+    crate::api::routes(state.app.settings.batch_body_limit)
         .leptos_routes_with_context(
             &state,
             routes,
@@ -63,7 +92,7 @@ pub fn router(state: ServerState) -> Router {
         ))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(crate::observe::track))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
 }
@@ -77,10 +106,15 @@ pub async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr)> {
     Ok((listener, local))
 }
 
-/// Serves until Ctrl-C or SIGTERM, then lets in-flight requests finish.
-pub async fn serve(listener: TcpListener, router: Router) -> Result<()> {
+/// Serves until `stop` completes, then stops accepting connections and lets in-flight
+/// requests finish.
+pub async fn serve_until(
+    listener: TcpListener,
+    router: Router,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<()> {
     axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(stop)
         .await
         .context("server error")
 }

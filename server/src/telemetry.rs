@@ -1,23 +1,49 @@
-//! Logging: human-readable text on a terminal, one JSON object per line otherwise.
+//! Logging: to stdout (text for people, one JSON object per line for collectors), and into
+//! `api_logs` through [`crate::logship`] while the server runs.
 
-use tracing_subscriber::{fmt, EnvFilter};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{fmt, EnvFilter, Layer};
+
+use crate::logship::{self, LogQueue};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
+    /// JSON when stdout is not a terminal (a file, a pipe, a container), text otherwise.
+    Auto,
     Text,
     Json,
 }
 
-/// Installs the global subscriber; `RUST_LOG` overrides the default level.
-pub fn init(format: LogFormat) {
+/// Installs the global subscriber; `RUST_LOG` overrides the default level. Returns the
+/// queue of events to ship into `api_logs` (the server starts the shipper; other commands
+/// drop it, and their events go to stdout only).
+pub fn init(format: LogFormat) -> LogQueue {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    let builder = fmt()
-        .with_env_filter(filter)
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let json = match format {
+        LogFormat::Auto => !terminal,
+        LogFormat::Text => false,
+        LogFormat::Json => true,
+    };
+    let stdout = fmt::layer()
         .with_writer(std::io::stdout)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
-    match format {
-        LogFormat::Text => builder.compact().init(),
-        LogFormat::Json => builder.json().flatten_event(true).init(),
-    }
+        .with_ansi(terminal);
+    let stdout = if json {
+        stdout
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .boxed()
+    } else {
+        stdout.compact().boxed()
+    };
+    let (ship, queue) = logship::channel();
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(stdout)
+        .with(ship)
+        .init();
+    queue
 }

@@ -1,75 +1,28 @@
-//! The predict API and probes, driven in memory against a real PostgreSQL (each test gets
-//! a fresh database from `#[sqlx::test]`) and the committed demo model.
+//! The REST API and probes, driven in memory against a real PostgreSQL (each test gets a
+//! fresh database from `#[sqlx::test]`) and the committed demo model.
 
-use std::path::PathBuf;
+mod common;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use tower::ServiceExt;
 
-use scorewatch::startup::{self, ServerState};
-use scorewatch_core::registry::{self, InitOptions};
-use scorewatch_core::state::AppState;
-
-fn artifacts() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../artifacts")
-}
-
-async fn app(pool: PgPool) -> axum::Router {
-    let opts = InitOptions {
-        max_reference_rows: 2_000,
-        ..InitOptions::demo(&artifacts())
-    };
-    registry::init(&pool, &opts)
-        .await
-        .expect("demo model registers");
-    let model = registry::load_active(&pool)
-        .await
-        .unwrap()
-        .expect("an active model");
-    let state = AppState {
-        pool,
-        model,
-        started_at: chrono::Utc::now(),
-    };
-    let addr = "127.0.0.1:0".parse().unwrap();
-    let leptos = startup::leptos_options(std::env::temp_dir().join("scorewatch-no-site"), addr);
-    startup::router(ServerState { app: state, leptos })
-}
-
-async fn send(app: &axum::Router, req: Request<Body>) -> (StatusCode, Value) {
-    let res = app.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    (status, body)
-}
-
-fn post_json(path: &str, body: &str) -> Request<Body> {
-    Request::post(path)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_owned()))
-        .unwrap()
-}
-
-async fn stored(pool: &PgPool) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM predictions")
-        .fetch_one(pool)
-        .await
-        .unwrap()
-}
+use common::{app, app_with, get_as, post_as};
+use scorewatch_core::keys::{self, Role};
+use scorewatch_core::state::ApiSettings;
+use scorewatch_core::writer::WriterConfig;
 
 #[sqlx::test(migrations = "../migrations")]
 async fn predict_scores_and_stores_one_application(pool: PgPool) {
-    let app = app(pool.clone()).await;
+    let app = app(pool).await;
     let body = json!({
         "sk_id_curr": 100002,
         "features": {"EXT_SOURCE_2": 0.26, "EXT_SOURCE_3": 0.14, "DAYS_BIRTH": -9461, "EXT_SOURCE_1": null}
     });
-    let (status, res) = send(&app, post_json("/api/v1/predict", &body.to_string())).await;
+    let (status, res) = app
+        .send(app.post("/api/v1/predict", &body.to_string()))
+        .await;
     assert_eq!(status, StatusCode::OK, "{res}");
     let p = res["probability"].as_f64().unwrap();
     assert!(p > 0.0 && p < 1.0);
@@ -84,7 +37,7 @@ async fn predict_scores_and_stores_one_application(pool: PgPool) {
         "SELECT probability, decision, source, features FROM predictions WHERE id = $1",
     )
     .bind(id)
-    .fetch_one(&pool)
+    .fetch_one(&app.pool)
     .await
     .unwrap();
     assert_eq!(row.0, p);
@@ -97,7 +50,7 @@ async fn predict_scores_and_stores_one_application(pool: PgPool) {
         "SELECT (features->>'EXT_SOURCE_2')::float8 FROM predictions_with_features WHERE id = $1",
     )
     .bind(id)
-    .fetch_one(&pool)
+    .fetch_one(&app.pool)
     .await
     .unwrap();
     assert_eq!(ext2, Some(0.26));
@@ -110,7 +63,9 @@ async fn better_external_scores_lower_the_probability(pool: PgPool) {
     for ext in [0.05, 0.5, 0.85] {
         let body =
             json!({"features": {"EXT_SOURCE_1": ext, "EXT_SOURCE_2": ext, "EXT_SOURCE_3": ext}});
-        let (status, res) = send(&app, post_json("/api/v1/predict", &body.to_string())).await;
+        let (status, res) = app
+            .send(app.post("/api/v1/predict", &body.to_string()))
+            .await;
         assert_eq!(status, StatusCode::OK);
         probs.push(res["probability"].as_f64().unwrap());
     }
@@ -119,10 +74,10 @@ async fn better_external_scores_lower_the_probability(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn bad_input_is_rejected_and_nothing_is_stored(pool: PgPool) {
-    let app = app(pool.clone()).await;
+    let app = app(pool).await;
     let cases = [
         (
-            post_json(
+            app.post(
                 "/api/v1/predict",
                 r#"{"features": {"NOT_A_FEATURE": 1, "EXT_SOURCE_2": 0.3}}"#,
             ),
@@ -130,7 +85,7 @@ async fn bad_input_is_rejected_and_nothing_is_stored(pool: PgPool) {
             "NOT_A_FEATURE",
         ),
         (
-            post_json(
+            app.post(
                 "/api/v1/predict",
                 r#"{"features": {"EXT_SOURCE_2": "high"}}"#,
             ),
@@ -138,41 +93,78 @@ async fn bad_input_is_rejected_and_nothing_is_stored(pool: PgPool) {
             "EXT_SOURCE_2",
         ),
         (
-            post_json("/api/v1/predict", r#"{"features": {"EXT_SOURCE_2": 0.3"#),
+            app.post("/api/v1/predict", r#"{"features": {"EXT_SOURCE_2": 0.3"#),
             StatusCode::BAD_REQUEST,
             "malformed JSON",
         ),
         (
-            post_json("/api/v1/predict", r#"{"features": {}, "surprise": 1}"#),
+            app.post("/api/v1/predict", r#"{"features": {}, "surprise": 1}"#),
             StatusCode::UNPROCESSABLE_ENTITY,
             "surprise",
         ),
         (
             Request::post("/api/v1/predict")
                 .header(header::CONTENT_TYPE, "text/plain")
+                .header(header::AUTHORIZATION, format!("Bearer {}", app.key))
                 .body(Body::from(r#"{"features": {}}"#))
                 .unwrap(),
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "application/json",
         ),
     ];
-    for (req, want_status, mention) in cases {
-        let (status, res) = send(&app, req).await;
+    let big = format!(
+        r#"{{"features": {{"EXT_SOURCE_2": 0.3}}, "sk_id_curr": 1{}}}"#,
+        " ".repeat(2 * 1024 * 1024)
+    );
+    let more_cases = [
+        (
+            app.post(
+                "/api/v1/predict",
+                r#"{"features": {"EXT_SOURCE_2": "NaN", "EXT_SOURCE_3": "Infinity"}}"#,
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "EXT_SOURCE_2, EXT_SOURCE_3",
+        ),
+        (
+            app.post(
+                "/api/v1/predict",
+                r#"{"features": {"EXT_SOURCE_2": 1e400}}"#,
+            ),
+            StatusCode::BAD_REQUEST,
+            "malformed JSON",
+        ),
+        (
+            app.post("/api/v1/predict", &big),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "larger than the limit",
+        ),
+        (
+            app.post("/api/v1/predict?explain=maybe", r#"{"features": {}}"#),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "explain",
+        ),
+    ];
+    for (req, want_status, mention) in cases.into_iter().chain(more_cases) {
+        let (status, res) = app.send(req).await;
         assert_eq!(status, want_status, "{res}");
         let msg = res["error"].as_str().unwrap_or_default();
         assert!(msg.contains(mention), "{msg:?} should mention {mention}");
         assert!(res["error_type"].is_string());
     }
-    assert_eq!(stored(&pool).await, 0);
+    assert_eq!(app.stored().await, 0);
 }
 
 #[sqlx::test(migrations = "../migrations")]
 async fn probes_answer(pool: PgPool) {
     let app = app(pool).await;
-    let (status, res) = send(&app, Request::get("/healthz").body(Body::empty()).unwrap()).await;
+    let (status, res) = app
+        .send(Request::get("/healthz").body(Body::empty()).unwrap())
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(res["status"], "ok");
-    let (status, res) = send(&app, Request::get("/readyz").body(Body::empty()).unwrap()).await;
+    let (status, res) = app
+        .send(Request::get("/readyz").body(Body::empty()).unwrap())
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(res["database"], "ok");
     assert!(res["model_version"].as_i64().is_some());
@@ -182,7 +174,9 @@ async fn probes_answer(pool: PgPool) {
 async fn readyz_fails_when_the_database_is_gone(pool: PgPool) {
     let app = app(pool.clone()).await;
     pool.close().await;
-    let (status, res) = send(&app, Request::get("/readyz").body(Body::empty()).unwrap()).await;
+    let (status, res) = app
+        .send(Request::get("/readyz").body(Body::empty()).unwrap())
+        .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(res["database"], "unreachable");
 }
@@ -190,17 +184,438 @@ async fn readyz_fails_when_the_database_is_gone(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn the_overview_page_is_server_rendered(pool: PgPool) {
     let app = app(pool).await;
-    let res = app
-        .clone()
-        .oneshot(Request::get("/").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let html =
-        String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    let (status, html) = app
+        .text(Request::get("/").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(status, StatusCode::OK);
     assert!(
         html.contains("scorewatch-demo"),
         "model name rendered on the server"
     );
     assert!(html.contains(r#"data-testid="prediction-count""#));
+}
+
+fn application(i: usize) -> Value {
+    let ext = 0.05 + 0.9 * (i % 10) as f64 / 9.0;
+    json!({"sk_id_curr": 200_000 + i, "features": {"EXT_SOURCE_2": ext, "EXT_SOURCE_3": 1.0 - ext, "DAYS_BIRTH": -12000 - (i as i64) * 100}})
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_batch_answers_in_order_and_is_stored_together(pool: PgPool) {
+    let app = app(pool).await;
+    let apps: Vec<Value> = (0..25).map(application).collect();
+    let body = json!({ "applications": apps }).to_string();
+    let (status, res) = app.send(app.post("/api/v1/predict/batch", &body)).await;
+    assert_eq!(status, StatusCode::OK, "{res}");
+    let results = res["results"].as_array().unwrap();
+    assert_eq!(results.len(), 25);
+    for (i, r) in results.iter().enumerate() {
+        assert_eq!(
+            r["sk_id_curr"],
+            json!(200_000 + i),
+            "result {i} out of order"
+        );
+        // The same application alone gets the same probability.
+        if i < 3 {
+            let (_, one) = app
+                .send(app.post("/api/v1/predict", &apps[i].to_string()))
+                .await;
+            assert_eq!(one["probability"], r["probability"]);
+        }
+    }
+    let sources: Vec<(String, i64)> =
+        sqlx::query_as("SELECT source, count(*) FROM predictions GROUP BY source ORDER BY source")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(sources, vec![("api".into(), 3), ("batch".into(), 25)]);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn bad_batches_are_rejected_whole(pool: PgPool) {
+    let settings = ApiSettings {
+        max_batch: 10,
+        ..ApiSettings::default()
+    };
+    let app = app_with(pool, settings, WriterConfig::default()).await;
+    let too_many = json!({ "applications": (0..11).map(application).collect::<Vec<_>>() });
+    let (status, res) = app
+        .send(app.post("/api/v1/predict/batch", &too_many.to_string()))
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        res["error"].as_str().unwrap().contains("at most 10"),
+        "{res}"
+    );
+
+    let mut apps: Vec<Value> = (0..5).map(application).collect();
+    apps[3]["features"]["NOPE"] = json!(1);
+    let (status, res) = app
+        .send(app.post(
+            "/api/v1/predict/batch",
+            &json!({ "applications": apps }).to_string(),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res["error"]
+            .as_str()
+            .unwrap()
+            .contains("applications[3]: unknown features: NOPE"),
+        "{res}"
+    );
+    let (status, _) = app
+        .send(app.post("/api/v1/predict/batch", r#"{"applications": []}"#))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.stored().await, 0);
+}
+
+fn logistic(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn explanations_add_up_to_the_raw_score(pool: PgPool) {
+    let app = app(pool).await;
+    let body = application(3).to_string();
+    let (status, all) = app
+        .send(app.post("/api/v1/predict?explain=true&top=0", &body))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    let e = &all["explanation"];
+    let contributions = e["contributions"].as_array().unwrap();
+    assert_eq!(contributions.len(), 419);
+    let sum: f64 = contributions
+        .iter()
+        .map(|c| c["contribution"].as_f64().unwrap())
+        .sum();
+    let base = e["base_value"].as_f64().unwrap();
+    let raw = e["raw_score"].as_f64().unwrap();
+    assert!((base + sum - raw).abs() < 1e-9, "{base} + {sum} != {raw}");
+    assert!((logistic(raw) - all["probability"].as_f64().unwrap()).abs() < 1e-12);
+    assert_eq!(e["other_contribution"].as_f64().unwrap(), 0.0);
+    // Missing features are null, given ones carry their value.
+    let ext2 = contributions
+        .iter()
+        .find(|c| c["feature"] == "EXT_SOURCE_2")
+        .unwrap();
+    assert_eq!(ext2["value"], application(3)["features"]["EXT_SOURCE_2"]);
+
+    let (_, top) = app
+        .send(app.post(
+            "/api/v1/predict/batch?explain=true&top=5",
+            &json!({"applications": [application(3), application(7)]}).to_string(),
+        ))
+        .await;
+    for r in top["results"].as_array().unwrap() {
+        let e = &r["explanation"];
+        let shown = e["contributions"].as_array().unwrap();
+        assert_eq!(shown.len(), 5);
+        let magnitudes: Vec<f64> = shown
+            .iter()
+            .map(|c| c["contribution"].as_f64().unwrap().abs())
+            .collect();
+        assert!(magnitudes.windows(2).all(|w| w[0] >= w[1]), "largest first");
+        let total = e["base_value"].as_f64().unwrap()
+            + shown
+                .iter()
+                .map(|c| c["contribution"].as_f64().unwrap())
+                .sum::<f64>()
+            + e["other_contribution"].as_f64().unwrap();
+        assert!((total - e["raw_score"].as_f64().unwrap()).abs() < 1e-9);
+    }
+    // Without ?explain there is no explanation.
+    let (_, plain) = app.send(app.post("/api/v1/predict", &body)).await;
+    assert!(plain.get("explanation").is_none());
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_model_endpoint_describes_the_active_version(pool: PgPool) {
+    let app = app(pool).await;
+    let (status, m) = app.send(app.get("/api/v1/model")).await;
+    assert_eq!(status, StatusCode::OK, "{m}");
+    assert_eq!(m["n_features"], json!(419));
+    assert_eq!(m["threshold"], json!(0.494));
+    assert_eq!(m["features"].as_array().unwrap().len(), 419);
+    let top = m["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by(|a, b| {
+            a["importance"]
+                .as_f64()
+                .unwrap()
+                .total_cmp(&b["importance"].as_f64().unwrap())
+        })
+        .unwrap();
+    assert_eq!(top["name"], "EXT_SOURCE_2");
+    assert!(m["metrics"]["valid_auc"].as_f64().unwrap() > 0.8);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn predictions_are_listed_newest_first_filtered_and_paged(pool: PgPool) {
+    let app = app(pool).await;
+    for i in 0..7 {
+        let (status, _) = app
+            .send(app.post("/api/v1/predict", &application(i).to_string()))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let apps: Vec<Value> = (100..105).map(application).collect();
+    app.send(app.post(
+        "/api/v1/predict/batch",
+        &json!({ "applications": apps }).to_string(),
+    ))
+    .await;
+
+    // Three pages of 5, 5 and 2, newest first, no row twice.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/predictions?limit=5&cursor={c}"),
+            None => "/api/v1/predictions?limit=5".into(),
+        };
+        let (status, page) = app.send(app.get(&path)).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        for item in page["items"].as_array().unwrap() {
+            seen.push((
+                item["created_at"].as_str().unwrap().to_owned(),
+                item["id"].as_str().unwrap().to_owned(),
+            ));
+        }
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 12);
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.reverse();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 12, "no duplicates");
+
+    let (_, batch) = app
+        .send(app.get("/api/v1/predictions?source=batch&limit=100"))
+        .await;
+    assert_eq!(batch["items"].as_array().unwrap().len(), 5);
+    let (_, one) = app
+        .send(app.get("/api/v1/predictions?sk_id_curr=200003"))
+        .await;
+    let items = one["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(
+        items[0]["features"]["EXT_SOURCE_2"],
+        application(3)["features"]["EXT_SOURCE_2"]
+    );
+    assert_eq!(items[0]["features"]["EXT_SOURCE_1"], Value::Null);
+    assert_eq!(items[0]["features"].as_object().unwrap().len(), 419);
+
+    let (_, refused) = app
+        .send(app.get("/api/v1/predictions?decision=REFUSED&limit=100"))
+        .await;
+    let (_, approved) = app
+        .send(app.get("/api/v1/predictions?decision=APPROVED&limit=100"))
+        .await;
+    let n_refused = refused["items"].as_array().unwrap().len();
+    assert_eq!(n_refused + approved["items"].as_array().unwrap().len(), 12);
+    assert!(refused["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["decision"] == "REFUSED"));
+
+    let (_, future) = app
+        .send(app.get("/api/v1/predictions?since=2999-01-01T00:00:00Z"))
+        .await;
+    assert_eq!(future["items"], json!([]));
+    assert_eq!(future["next_cursor"], Value::Null);
+
+    let id = items[0]["id"].as_str().unwrap();
+    let (status, got) = app
+        .send(app.get(&format!("/api/v1/predictions/{id}")))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(got["id"], items[0]["id"]);
+    let (status, _) = app
+        .send(app.get("/api/v1/predictions/0190a4f3-0000-7000-8000-000000000000"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    for bad in [
+        "limit=0",
+        "limit=5000",
+        "decision=MAYBE",
+        "source=fax",
+        "cursor=xyz",
+        "since=yesterday",
+        "colour=red",
+    ] {
+        let (status, res) = app
+            .send(app.get(&format!("/api/v1/predictions?{bad}")))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {res}");
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn keys_and_roles_guard_the_api(pool: PgPool) {
+    let app = app(pool).await;
+    let body = application(1).to_string();
+    let (_, scorer) = keys::create(&app.pool, "los", Role::Scorer).await.unwrap();
+    let (_, viewer) = keys::create(&app.pool, "analyst", Role::Viewer)
+        .await
+        .unwrap();
+    let (_, officer) = keys::create(&app.pool, "officer", Role::Officer)
+        .await
+        .unwrap();
+    let (revoked_id, revoked) = keys::create(&app.pool, "old", Role::Admin).await.unwrap();
+    assert!(keys::revoke(&app.pool, &revoked_id.to_string())
+        .await
+        .unwrap());
+
+    let (status, headers, res) = app.send_full(post_as("/api/v1/predict", &body, None)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{res}");
+    assert_eq!(headers[header::WWW_AUTHENTICATE], "Bearer");
+    for key in ["sw_not_a_key", revoked.as_str()] {
+        let (status, _) = app.send(post_as("/api/v1/predict", &body, Some(key))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let cases = [
+        (&scorer, "/api/v1/predict", true, StatusCode::OK),
+        (&scorer, "/api/v1/model", false, StatusCode::FORBIDDEN),
+        (&viewer, "/api/v1/predict", true, StatusCode::FORBIDDEN),
+        (&viewer, "/api/v1/predictions", false, StatusCode::OK),
+        (&officer, "/api/v1/predict", true, StatusCode::OK),
+        (&officer, "/api/v1/model", false, StatusCode::OK),
+    ];
+    for (key, path, post, want) in cases {
+        let req = if post {
+            post_as(path, &body, Some(key))
+        } else {
+            get_as(path, Some(key))
+        };
+        let (status, res) = app.send(req).await;
+        assert_eq!(status, want, "{path}: {res}");
+    }
+    assert_eq!(app.stored().await, 2);
+    // Probes, metrics and the API document stay open.
+    for path in ["/healthz", "/readyz", "/metrics", "/api/v1/openapi.json"] {
+        let (status, _) = app.text(get_as(path, None)).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+    }
+    let listed = keys::list(&app.pool).await.unwrap();
+    assert_eq!(listed.len(), 5);
+    assert!(listed
+        .iter()
+        .all(|k| k.prefix.starts_with("sw_") && k.prefix.len() == 11));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_openapi_document_covers_every_route_error_and_the_key(pool: PgPool) {
+    let app = app(pool).await;
+    let (status, doc) = app.send(get_as("/api/v1/openapi.json", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert_eq!(
+        doc["components"]["securitySchemes"]["api_key"]["scheme"],
+        "bearer"
+    );
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/api/v1/predict",
+        "/api/v1/predict/batch",
+        "/api/v1/model",
+        "/api/v1/predictions",
+        "/api/v1/predictions/{id}",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/api/v1/openapi.json",
+    ] {
+        assert!(paths.contains_key(path), "{path} missing");
+    }
+    let predict = &paths["/api/v1/predict"]["post"];
+    for code in [
+        "200", "400", "401", "403", "413", "415", "422", "429", "503",
+    ] {
+        assert!(
+            predict["responses"].get(code).is_some(),
+            "predict lacks {code}"
+        );
+    }
+    assert!(predict["security"].is_array());
+    assert_eq!(paths["/healthz"]["get"].get("security"), None);
+}
+
+/// Parses the Prometheus text format: `name{labels} value` per sample line.
+fn samples(text: &str) -> Vec<(String, f64)> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let (series, value) = l.rsplit_once(' ').expect("sample line: series value");
+            (
+                series.to_owned(),
+                value.parse::<f64>().expect("numeric value"),
+            )
+        })
+        .collect()
+}
+
+fn sample(all: &[(String, f64)], prefix: &str, contains: &[&str]) -> f64 {
+    all.iter()
+        .filter(|(s, _)| s.starts_with(prefix) && contains.iter().all(|c| s.contains(c)))
+        .map(|(_, v)| v)
+        .sum()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn metrics_count_requests_predictions_and_the_writer(pool: PgPool) {
+    let app = app(pool).await;
+    // Other tests in this process also count: compare before and after.
+    let (_, before) = app.text(get_as("/metrics", None)).await;
+    let before = samples(&before);
+    for i in 0..4 {
+        app.send(app.post("/api/v1/predict", &application(i).to_string()))
+            .await;
+    }
+    app.send(app.post("/api/v1/predict", "{")).await;
+    let (status, text) = app.text(get_as("/metrics", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    let after = samples(&text);
+    let delta = |prefix: &str, contains: &[&str]| {
+        sample(&after, prefix, contains) - sample(&before, prefix, contains)
+    };
+    assert!(
+        delta(
+            "scorewatch_http_requests_total",
+            &["route=\"/api/v1/predict\"", "status=\"200\""]
+        ) >= 4.0
+    );
+    assert!(
+        delta(
+            "scorewatch_http_requests_total",
+            &["route=\"/api/v1/predict\"", "status=\"400\""]
+        ) >= 1.0
+    );
+    assert!(delta("scorewatch_predictions_total", &["source=\"api\""]) >= 4.0);
+    assert!(delta("scorewatch_prediction_probability_count", &[]) >= 4.0);
+    assert!(
+        delta(
+            "scorewatch_http_request_duration_seconds_bucket",
+            &["route=\"/api/v1/predict\"", "le=\"+Inf\""]
+        ) >= 5.0
+    );
+    assert!(delta("scorewatch_writer_rows_committed_total", &[]) >= 4.0);
+    assert!(
+        sample(
+            &after,
+            "scorewatch_writer_commit_duration_seconds_count",
+            &[]
+        ) >= 1.0
+    );
+    assert!(text.contains("# TYPE scorewatch_writer_queue_rows gauge"));
+    assert!(text.contains("# TYPE scorewatch_http_request_duration_seconds histogram"));
 }

@@ -1,10 +1,12 @@
 //! The API's error type: one status code per kind, a JSON body, and no internal detail
 //! ever sent to the client.
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
+
+use scorewatch_core::writer::WriteError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -18,6 +20,18 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// No or unknown API key.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A valid key whose role does not allow this.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// The write queue is full: retry shortly.
+    #[error("{0}")]
+    Overloaded(String),
+    /// The database is unreachable or the server is stopping: retry later.
     #[error("{0}")]
     Unavailable(String),
     /// Anything else: logged with its cause chain, reported as a bare 500.
@@ -25,10 +39,15 @@ pub enum ApiError {
     Internal(#[from] anyhow::Error),
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: String,
-    error_type: &'a str,
+/// Every error the API answers has this body.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong, for people.
+    pub error: String,
+    /// What went wrong, for programs: `malformed`, `validation`, `unsupported_media_type`,
+    /// `payload_too_large`, `unauthorized`, `forbidden`, `not_found`, `overloaded`,
+    /// `unavailable` or `internal`.
+    pub error_type: &'static str,
 }
 
 impl ApiError {
@@ -40,6 +59,10 @@ impl ApiError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
             ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Overloaded(_) => (StatusCode::TOO_MANY_REQUESTS, "overloaded"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -56,7 +79,52 @@ impl IntoResponse for ApiError {
             error: self.to_string(),
             error_type,
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        let headers = response.headers_mut();
+        match self {
+            ApiError::Overloaded(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            ApiError::Unavailable(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            ApiError::Unauthorized(_) => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<WriteError> for ApiError {
+    fn from(e: WriteError) -> Self {
+        match e {
+            WriteError::Overloaded => ApiError::Overloaded(
+                "too many predictions waiting to be stored; retry after a second".into(),
+            ),
+            WriteError::Unavailable => ApiError::Unavailable(
+                "the database is unavailable: nothing was stored; retry later".into(),
+            ),
+            WriteError::ShuttingDown => {
+                ApiError::Unavailable("the server is shutting down: nothing was stored".into())
+            }
+            WriteError::TooLarge(n) => ApiError::PayloadTooLarge(format!(
+                "{n} applications are more than the server queues at once; send smaller batches"
+            )),
+        }
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(r: axum::extract::rejection::QueryRejection) -> Self {
+        ApiError::Validation(format!("bad query string: {}", r.body_text()))
+    }
+}
+
+impl From<axum::extract::rejection::PathRejection> for ApiError {
+    fn from(r: axum::extract::rejection::PathRejection) -> Self {
+        ApiError::Validation(format!("bad path: {}", r.body_text()))
     }
 }
 
@@ -87,3 +155,13 @@ impl From<scorewatch_core::application::ValidationError> for ApiError {
 #[derive(axum::extract::FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct ApiJson<T>(pub T);
+
+/// `axum::extract::Query` whose rejections are [`ApiError`]s.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+/// `axum::extract::Path` whose rejections are [`ApiError`]s.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);

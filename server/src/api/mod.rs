@@ -1,17 +1,40 @@
-//! The REST API under `/api/v1`, and the health probes.
+//! The REST API under `/api/v1`, the probes, and the metrics endpoint.
+//!
+//! Layout: one module per resource ([`predict`], [`predictions`], [`model`]), plus
+//! [`auth`] (API keys and roles), [`error`] (the one error type) and [`openapi`].
 
+pub mod auth;
 pub mod error;
 mod health;
-mod predict;
+mod model;
+pub mod openapi;
+pub mod predict;
+mod predictions;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 
 use crate::startup::ServerState;
 
-pub fn routes() -> Router<ServerState> {
+/// Body limit of `POST /api/v1/predict` (one application is a few kilobytes).
+pub const PREDICT_BODY_LIMIT: usize = 1024 * 1024;
+
+pub fn routes(batch_body_limit: usize) -> Router<ServerState> {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/api/v1/predict", post(predict::predict_one))
+        .route("/metrics", get(crate::observe::metrics_endpoint))
+        .route("/api/v1/openapi.json", get(openapi::openapi_json))
+        .route(
+            "/api/v1/predict",
+            post(predict::predict_one).layer(DefaultBodyLimit::max(PREDICT_BODY_LIMIT)),
+        )
+        .route(
+            "/api/v1/predict/batch",
+            post(predict::predict_batch).layer(DefaultBodyLimit::max(batch_body_limit)),
+        )
+        .route("/api/v1/model", get(model::get_model))
+        .route("/api/v1/predictions", get(predictions::list_predictions))
+        .route("/api/v1/predictions/{id}", get(predictions::get_prediction))
 }

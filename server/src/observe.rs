@@ -1,0 +1,207 @@
+//! What the service says about itself: one access log event per request (JSON on stdout, and
+//! shipped to `api_logs` by [`crate::logship`]), and Prometheus metrics at `GET /metrics`.
+//!
+//! Metric names, all prefixed `scorewatch_`:
+//! - `http_requests_total{route,method,status}`, `http_request_duration_seconds{route}`
+//! - `predictions_total{decision,source}`, `prediction_probability` (histogram)
+//! - `writer_queue_rows`, `writer_commit_duration_seconds`, `writer_rows_committed_total`,
+//!   `writer_commits_total`, `writer_commit_failures_total`, `backup_failures_total`
+//! - `log_events_dropped_total`
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, IntoResponseParts, Response, ResponseParts};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use scorewatch_core::store::{NewPrediction, Source};
+
+use crate::api::predict::PredictionResponse;
+
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// The process-wide Prometheus recorder (installed on first use).
+pub fn metrics_handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let probability_buckets: Vec<f64> = (1..=20).map(|i| f64::from(i) * 0.05).collect();
+        let handle = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("duration_seconds".into()), LATENCY_BUCKETS)
+            .and_then(|b| {
+                b.set_buckets_for_metric(
+                    Matcher::Full("scorewatch_prediction_probability".into()),
+                    &probability_buckets,
+                )
+            })
+            .expect("bucket lists are not empty")
+            .install_recorder()
+            .expect("no other metrics recorder is installed");
+        describe();
+        handle
+    })
+}
+
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_counter!("scorewatch_http_requests_total", "HTTP requests answered");
+    describe_histogram!(
+        "scorewatch_http_request_duration_seconds",
+        Unit::Seconds,
+        "Time to answer an HTTP request"
+    );
+    describe_counter!("scorewatch_predictions_total", "Stored predictions");
+    describe_histogram!(
+        "scorewatch_prediction_probability",
+        "Probability of default of stored predictions"
+    );
+    describe_gauge!(
+        "scorewatch_writer_queue_rows",
+        "Predictions waiting to be committed"
+    );
+    describe_histogram!(
+        "scorewatch_writer_commit_duration_seconds",
+        Unit::Seconds,
+        "Time of one group commit"
+    );
+    describe_counter!(
+        "scorewatch_writer_rows_committed_total",
+        "Predictions committed"
+    );
+    describe_counter!(
+        "scorewatch_writer_commit_failures_total",
+        "Group commits that failed (their requests got 503)"
+    );
+    describe_counter!(
+        "scorewatch_log_events_dropped_total",
+        "Log events not shipped to api_logs because the database was slow or down"
+    );
+}
+
+/// `GET /metrics`: Prometheus text format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "probes",
+    responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain", body = String))
+)]
+pub async fn metrics_endpoint() -> Response {
+    let handle = metrics_handle();
+    handle.run_upkeep();
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        handle.render(),
+    )
+        .into_response()
+}
+
+/// What a predict handler did, for the access log (a response extension).
+#[derive(Debug, Clone, Copy)]
+pub struct Outcome {
+    pub model_version: i64,
+    pub rows: usize,
+    pub refused: usize,
+    /// The decision of a single prediction.
+    pub decision: Option<&'static str>,
+}
+
+impl Outcome {
+    pub fn of(rows: &[NewPrediction]) -> Self {
+        let refused = rows
+            .iter()
+            .filter(|p| p.decision == scorewatch_core::scoring::Decision::Refused)
+            .count();
+        Outcome {
+            model_version: rows.first().map_or(0, |p| p.model_version),
+            rows: rows.len(),
+            refused,
+            decision: match rows {
+                [one] => Some(one.decision.as_str()),
+                _ => None,
+            },
+        }
+    }
+
+    /// Counts stored predictions in the metrics.
+    pub fn record_predictions(&self, source: Source, results: &[PredictionResponse]) {
+        let histogram = metrics::histogram!("scorewatch_prediction_probability");
+        for r in results {
+            histogram.record(r.probability);
+        }
+        let approved = (self.rows - self.refused) as u64;
+        metrics::counter!("scorewatch_predictions_total", "decision" => "APPROVED", "source" => source.as_str())
+            .increment(approved);
+        metrics::counter!("scorewatch_predictions_total", "decision" => "REFUSED", "source" => source.as_str())
+            .increment(self.refused as u64);
+    }
+}
+
+impl IntoResponseParts for Outcome {
+    type Error = std::convert::Infallible;
+
+    fn into_response_parts(self, mut res: ResponseParts) -> Result<ResponseParts, Self::Error> {
+        res.extensions_mut().insert(self);
+        Ok(res)
+    }
+}
+
+/// Middleware: one access log event and the HTTP metrics per request. Static files are
+/// logged at debug level only (they would drown the rest).
+pub async fn track(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned());
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let response = next.run(request).await;
+    let latency = started.elapsed().as_secs_f64();
+    let status = response.status().as_u16();
+    let route_label = route.unwrap_or_else(|| "static".to_owned());
+    metrics::counter!(
+        "scorewatch_http_requests_total",
+        "route" => route_label.clone(),
+        "method" => method.to_string(),
+        "status" => status.to_string()
+    )
+    .increment(1);
+    metrics::histogram!("scorewatch_http_request_duration_seconds", "route" => route_label.clone())
+        .record(latency);
+
+    let latency_ms = latency * 1e3;
+    let method = method.as_str();
+    if route_label == "static" && status < 400 {
+        tracing::debug!(target: "scorewatch::access", request_id, method, path, status, latency_ms, "request");
+    } else if let Some(o) = response.extensions().get::<Outcome>() {
+        tracing::info!(
+            target: "scorewatch::access",
+            request_id,
+            method,
+            path,
+            status,
+            latency_ms,
+            model_version = o.model_version,
+            decision = o.decision.unwrap_or("batch"),
+            rows = o.rows,
+            refused = o.refused,
+            "request"
+        );
+    } else if status >= 500 {
+        tracing::warn!(target: "scorewatch::access", request_id, method, path, status, latency_ms, "request");
+    } else {
+        tracing::info!(target: "scorewatch::access", request_id, method, path, status, latency_ms, "request");
+    }
+    response
+}

@@ -1,0 +1,128 @@
+//! What the API tests share: the demo model registered in the test's database, the
+//! services started on it, an admin key, and small request helpers.
+
+#![allow(dead_code)] // each test binary uses its own part of this module
+
+use std::path::PathBuf;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use sqlx::PgPool;
+use tower::ServiceExt;
+
+use scorewatch::startup::{self, ServerState};
+use scorewatch_core::keys::{self, Role};
+use scorewatch_core::registry::{self, InitOptions};
+use scorewatch_core::state::{ApiSettings, AppState};
+use scorewatch_core::writer::{WriterConfig, WriterTask};
+
+pub fn artifacts() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../artifacts")
+}
+
+pub struct TestApp {
+    pub router: axum::Router,
+    pub state: AppState,
+    pub pool: PgPool,
+    pub writer: Option<WriterTask>,
+    /// An admin key.
+    pub key: String,
+}
+
+/// Registers the demo model (2,000 reference rows, to stay quick) and starts the services.
+pub async fn app(pool: PgPool) -> TestApp {
+    app_with(pool, ApiSettings::default(), WriterConfig::default()).await
+}
+
+pub async fn app_with(pool: PgPool, settings: ApiSettings, writer: WriterConfig) -> TestApp {
+    let opts = InitOptions {
+        max_reference_rows: 2_000,
+        ..InitOptions::demo(&artifacts())
+    };
+    registry::init(&pool, &opts)
+        .await
+        .expect("demo model registers");
+    let model = registry::load_active(&pool)
+        .await
+        .unwrap()
+        .expect("an active model");
+    let (state, writer) =
+        startup::start_services(pool.clone(), model, settings, writer).expect("services start");
+    let addr = "127.0.0.1:0".parse().unwrap();
+    let leptos = startup::leptos_options(std::env::temp_dir().join("scorewatch-no-site"), addr);
+    let router = startup::router(ServerState {
+        app: state.clone(),
+        leptos,
+    });
+    let (_, key) = keys::create(&pool, "test admin", Role::Admin)
+        .await
+        .unwrap();
+    TestApp {
+        router,
+        state,
+        pool,
+        writer: Some(writer),
+        key,
+    }
+}
+
+impl TestApp {
+    pub async fn send(&self, req: Request<Body>) -> (StatusCode, Value) {
+        let (status, _, body) = self.send_full(req).await;
+        (status, body)
+    }
+
+    pub async fn send_full(
+        &self,
+        req: Request<Body>,
+    ) -> (StatusCode, axum::http::HeaderMap, Value) {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        (status, headers, body)
+    }
+
+    pub async fn text(&self, req: Request<Body>) -> (StatusCode, String) {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// A JSON POST with the admin key.
+    pub fn post(&self, path: &str, body: &str) -> Request<Body> {
+        post_as(path, body, Some(&self.key))
+    }
+
+    /// A GET with the admin key.
+    pub fn get(&self, path: &str) -> Request<Body> {
+        get_as(path, Some(&self.key))
+    }
+
+    pub async fn stored(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM predictions")
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+}
+
+pub fn post_as(path: &str, body: &str, key: Option<&str>) -> Request<Body> {
+    let mut req = Request::post(path).header(header::CONTENT_TYPE, "application/json");
+    if let Some(key) = key {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {key}"));
+    }
+    req.body(Body::from(body.to_owned())).unwrap()
+}
+
+pub fn get_as(path: &str, key: Option<&str>) -> Request<Body> {
+    let mut req = Request::get(path);
+    if let Some(key) = key {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {key}"));
+    }
+    req.body(Body::empty()).unwrap()
+}
