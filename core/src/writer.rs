@@ -1,5 +1,7 @@
-//! Group commit: one task writes the predictions of concurrent requests together, in one
-//! transaction, and answers each request only once its rows are committed.
+//! Group commit: committer tasks write the predictions of concurrent requests together, in
+//! one transaction each, and answer each request only once its rows are committed. Several
+//! committers (each with its own connection) keep commits overlapping, so waiting for one
+//! commit's WAL flush does not idle the others.
 //!
 //! - The queue is bounded in rows (a semaphore): when it is full, [`Writer::store`] fails at
 //!   once with [`WriteError::Overloaded`] instead of letting memory grow.
@@ -17,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use sqlx::{ConnectOptions, PgConnection, PgPool};
-use tokio::sync::{mpsc, oneshot, OwnedSemaphorePermit, Semaphore, TryAcquireError};
+use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore, TryAcquireError};
 use tokio::task::JoinHandle;
 
 use crate::backup::BackupWriter;
@@ -32,6 +34,8 @@ pub struct WriterConfig {
     pub queue_rows: usize,
     /// Rows per transaction, at most.
     pub max_rows_per_commit: usize,
+    /// Commits in flight at once (one database connection each).
+    pub committers: usize,
     /// Directory of the JSONL backup; None keeps no backup.
     pub backup_dir: Option<PathBuf>,
 }
@@ -41,6 +45,7 @@ impl Default for WriterConfig {
         Self {
             queue_rows: 50_000,
             max_rows_per_commit: 10_000,
+            committers: 4,
             backup_dir: None,
         }
     }
@@ -76,9 +81,21 @@ pub struct Writer {
 
 /// The running writer; keep it to shut down cleanly.
 pub struct WriterTask {
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<()>,
+    stop: watch::Sender<bool>,
+    committers: Vec<JoinHandle<()>>,
     probe: JoinHandle<()>,
+}
+
+/// What the committers share.
+struct Shared {
+    // tokio Mutex: a committer holds it while awaiting the next job.
+    jobs: tokio::sync::Mutex<mpsc::UnboundedReceiver<Job>>,
+    pool: PgPool,
+    max_rows: usize,
+    backup: Option<Arc<Mutex<BackupWriter>>>,
+    room: Arc<Semaphore>,
+    healthy: Arc<AtomicBool>,
+    capacity: usize,
 }
 
 impl std::fmt::Debug for Job {
@@ -98,17 +115,19 @@ impl Writer {
         let (jobs, rx) = mpsc::unbounded_channel();
         let room = Arc::new(Semaphore::new(capacity));
         let healthy = Arc::new(AtomicBool::new(true));
-        let (stop, stop_rx) = oneshot::channel();
-        let task = tokio::spawn(run(
-            rx,
-            stop_rx,
-            pool.clone(),
-            config.max_rows_per_commit.max(1),
+        let (stop, stop_rx) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            jobs: tokio::sync::Mutex::new(rx),
+            pool: pool.clone(),
+            max_rows: config.max_rows_per_commit.max(1),
             backup,
-            room.clone(),
-            healthy.clone(),
+            room: room.clone(),
+            healthy: healthy.clone(),
             capacity,
-        ));
+        });
+        let committers = (0..config.committers.max(1))
+            .map(|_| tokio::spawn(run(shared.clone(), stop_rx.clone())))
+            .collect();
         let probe = tokio::spawn(probe(pool, healthy.clone()));
         let writer = Writer {
             jobs,
@@ -116,7 +135,14 @@ impl Writer {
             healthy,
             capacity,
         };
-        Ok((writer, WriterTask { stop, task, probe }))
+        Ok((
+            writer,
+            WriterTask {
+                stop,
+                committers,
+                probe,
+            },
+        ))
     }
 
     /// Queues the rows and waits until they are committed.
@@ -168,69 +194,80 @@ impl Writer {
 impl WriterTask {
     /// Stops accepting rows, commits what is queued, and waits for the task to end.
     pub async fn shutdown(self) {
-        let _ = self.stop.send(());
-        if let Err(e) = self.task.await {
-            tracing::error!(target: "scorewatch::writer", error = %e, "the writer task failed");
+        let _ = self.stop.send(true);
+        for task in self.committers {
+            if let Err(e) = task.await {
+                tracing::error!(target: "scorewatch::writer", error = %e, "a committer task failed");
+            }
         }
         self.probe.abort();
+        tracing::info!(target: "scorewatch::writer", "prediction writer stopped: queue flushed");
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn run(
-    mut rx: mpsc::UnboundedReceiver<Job>,
-    mut stop: oneshot::Receiver<()>,
-    pool: PgPool,
-    max_rows: usize,
-    backup: Option<Arc<Mutex<BackupWriter>>>,
-    room: Arc<Semaphore>,
-    healthy: Arc<AtomicBool>,
-    capacity: usize,
-) {
-    let mut closing = false;
-    // The writer's own connection, outside the pool: when the database goes away a new
+/// One committer: takes every job waiting (up to `max_rows` rows), commits them in one
+/// transaction, answers them, repeats; after the stop signal, drains the queue and ends.
+async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    // Each committer's own connection, outside the pool: when the database goes away a new
     // connection fails at once (the pool would retry until its acquire timeout), so
     // requests get their 503 quickly; and a busy pool never delays commits.
     let mut conn: Option<PgConnection> = None;
     loop {
-        let first = tokio::select! {
-            job = rx.recv() => match job {
-                Some(job) => job,
-                None => break,
-            },
-            _ = &mut stop, if !closing => {
-                // No new rows: the closed semaphore turns `store` calls into ShuttingDown,
-                // and the closed channel lets `recv` drain what is queued, then end.
-                closing = true;
-                room.close();
-                rx.close();
-                continue;
-            }
-        };
-        let mut jobs = vec![first];
-        let mut n = jobs[0].rows.len();
-        while n < max_rows {
-            match rx.try_recv() {
-                Ok(job) => {
-                    n += job.rows.len();
-                    jobs.push(job);
+        let jobs = {
+            let mut rx = shared.jobs.lock().await;
+            let first = loop {
+                if *stop.borrow() {
+                    // No new rows: the closed semaphore turns `store` calls into
+                    // ShuttingDown, and the closed channel lets `recv` drain what is
+                    // queued, then end.
+                    shared.room.close();
+                    rx.close();
                 }
-                Err(_) => break,
+                tokio::select! {
+                    job = rx.recv() => break job,
+                    changed = stop.changed() => {
+                        if changed.is_err() {
+                            // The WriterTask was dropped without shutdown: stop as well.
+                            shared.room.close();
+                            rx.close();
+                        }
+                    }
+                }
+            };
+            let Some(first) = first else { break };
+            let mut n = first.rows.len();
+            let mut jobs = vec![first];
+            while n < shared.max_rows {
+                match rx.try_recv() {
+                    Ok(job) => {
+                        n += job.rows.len();
+                        jobs.push(job);
+                    }
+                    Err(_) => break,
+                }
             }
-        }
+            jobs
+        };
+        let mut jobs = jobs;
         let rows: Vec<NewPrediction> = jobs
             .iter_mut()
             .flat_map(|j| std::mem::take(&mut j.rows))
             .collect();
-        let result = commit(&pool, &mut conn, rows, backup.as_ref(), &healthy).await;
+        let result = commit(
+            &shared.pool,
+            &mut conn,
+            rows,
+            shared.backup.as_ref(),
+            &shared.healthy,
+        )
+        .await;
         for job in jobs {
             // The request may have gone (client disconnected): its rows are stored anyway.
             let _ = job.reply.send(result);
         }
         metrics::gauge!("scorewatch_writer_queue_rows")
-            .set((capacity - room.available_permits()) as f64);
+            .set((shared.capacity - shared.room.available_permits()) as f64);
     }
-    tracing::info!(target: "scorewatch::writer", "prediction writer stopped: queue flushed");
 }
 
 /// How long the writer waits for a new connection before answering 503.

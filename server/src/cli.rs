@@ -178,6 +178,10 @@ pub struct ServeArgs {
     #[arg(long, env = "SCOREWATCH_MAX_ROWS_PER_COMMIT", default_value_t = 10_000)]
     pub max_rows_per_commit: usize,
 
+    /// Commits in flight at once, each on its own database connection.
+    #[arg(long, env = "SCOREWATCH_WRITER_CONNECTIONS", default_value_t = 4)]
+    pub writer_connections: usize,
+
     /// Directory of the JSONL backup of stored predictions (one file per day). Default:
     /// <data-dir>/backup.
     #[arg(long, env = "SCOREWATCH_BACKUP_DIR")]
@@ -311,6 +315,7 @@ async fn serve(args: ServeArgs, logs: LogQueue) -> Result<()> {
     let writer = WriterConfig {
         queue_rows: args.write_queue_rows,
         max_rows_per_commit: args.max_rows_per_commit,
+        committers: args.writer_connections,
         backup_dir: backup_dir.clone(),
     };
     let (state, writer_task) =
