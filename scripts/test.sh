@@ -36,6 +36,15 @@ wait_for_line() {
   die "timed out waiting for '$prefix' in $file"
 }
 
+# Prometheus (a real scrape of /metrics in the browser-test stage): tests only.
+if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then
+  need_cmd apt-get "Install Prometheus (Debian package prometheus) yourself."
+  say "installing Prometheus (for the metrics test)"
+  as_root apt-get update -qq || die "apt-get update failed"
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends prometheus >/dev/null ||
+    die "could not install prometheus with apt-get"
+fi
+
 say "building (debug: server and WebAssembly client)"
 cargo leptos build
 
@@ -61,4 +70,7 @@ pids+=($!)
 BASE_URL="$(wait_for_line "$E2E_LOG" "scorewatch is serving on " "${pids[-1]}" 300)"
 export BASE_URL="${BASE_URL%/}"
 say "server up at $BASE_URL"
+SCOREWATCH_API_KEY="$(env -u DATABASE_URL SCOREWATCH_DATA_DIR=target/test-run/e2e-data \
+  target/debug/scorewatch keys create --role scorer --name browser-tests | tail -n 1)"
+export SCOREWATCH_API_KEY
 node --test --test-concurrency=1 end2end/tests/

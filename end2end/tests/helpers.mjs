@@ -5,6 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 export const BASE_URL = process.env.BASE_URL ?? 'http://127.0.0.1:3000';
+// A scorer key (scripts/test.sh creates one with `scorewatch keys create`).
+export const API_KEY = process.env.SCOREWATCH_API_KEY ?? '';
 export const ARTIFACTS = path.resolve(process.env.E2E_ARTIFACTS ?? 'target/test-run/screenshots');
 
 export async function launch() {
@@ -37,7 +39,7 @@ export async function screenshot(page, name) {
 export async function postPrediction(features, skIdCurr = 100002) {
   const res = await fetch(`${BASE_URL}/api/v1/predict`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
     body: JSON.stringify({ sk_id_curr: skIdCurr, features }),
   });
   const body = await res.json();

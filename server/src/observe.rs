@@ -72,6 +72,11 @@ fn describe() {
         "scorewatch_writer_rows_committed_total",
         "Predictions committed"
     );
+    describe_counter!("scorewatch_writer_commits_total", "Group commits");
+    describe_counter!(
+        "scorewatch_backup_failures_total",
+        "Group commits stored in the database but not written to the JSONL backup"
+    );
     describe_counter!(
         "scorewatch_writer_commit_failures_total",
         "Group commits that failed (their requests got 503)"

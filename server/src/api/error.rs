@@ -128,33 +128,61 @@ impl From<axum::extract::rejection::PathRejection> for ApiError {
     }
 }
 
-impl From<axum::extract::rejection::JsonRejection> for ApiError {
-    fn from(r: axum::extract::rejection::JsonRejection) -> Self {
-        use axum::extract::rejection::JsonRejection as R;
-        match r {
-            R::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
-            R::JsonSyntaxError(e) => {
-                ApiError::Malformed(format!("malformed JSON: {}", e.body_text()))
-            }
-            R::JsonDataError(e) => ApiError::Validation(e.body_text()),
-            R::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                ApiError::PayloadTooLarge("the request body is larger than the limit".into())
-            }
-            other => ApiError::Malformed(other.body_text()),
-        }
-    }
-}
-
 impl From<scorewatch_core::application::ValidationError> for ApiError {
     fn from(e: scorewatch_core::application::ValidationError) -> Self {
         ApiError::Validation(e.to_string())
     }
 }
 
-/// `axum::Json` whose rejections are [`ApiError`]s.
-#[derive(axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
-pub struct ApiJson<T>(pub T);
+/// A JSON request body, kept as bytes for the handler's own parser: checks the content type
+/// and the body limit, with rejections as [`ApiError`]s.
+pub struct JsonBody(pub axum::body::Bytes);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(is_json_media_type);
+        if !json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge("the request body is larger than the limit".into())
+                } else {
+                    ApiError::Malformed(e.body_text())
+                }
+            })?;
+        Ok(JsonBody(bytes))
+    }
+}
+
+/// `application/json`, or `application/<something>+json`, parameters allowed.
+fn is_json_media_type(value: &str) -> bool {
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    let essence = essence.to_ascii_lowercase();
+    match essence.strip_prefix("application/") {
+        Some(sub) => sub == "json" || sub.ends_with("+json"),
+        None => false,
+    }
+}
+
+/// A JSON parse error: syntax is 400, content that does not fit is 422.
+pub fn json_error(e: serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Data => ApiError::Validation(e.to_string()),
+        Category::Syntax | Category::Eof | Category::Io => {
+            ApiError::Malformed(format!("malformed JSON: {e}"))
+        }
+    }
+}
 
 /// `axum::extract::Query` whose rejections are [`ApiError`]s.
 #[derive(axum::extract::FromRequestParts)]

@@ -14,7 +14,7 @@ use scorewatch_core::state::AppState;
 use scorewatch_core::store::Source;
 
 use super::auth::{self, Authorized};
-use super::error::{ApiError, ApiJson, ApiQuery, ErrorBody};
+use super::error::{json_error, ApiError, ApiQuery, ErrorBody, JsonBody};
 use crate::observe::Outcome;
 
 /// Contributions listed by `?explain=true` unless `top` says otherwise.
@@ -89,9 +89,9 @@ pub async fn predict_one(
     _auth: Authorized<auth::Predict>,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<PredictQuery>,
-    ApiJson(raw): ApiJson<RawApplication>,
+    JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let application = Application::parse(raw, &state.model.model)?;
+    let application = Application::from_json(&body, &state.model.model).map_err(json_error)??;
     let (mut results, outcome) = score_and_store(
         &state,
         vec![application],
@@ -129,10 +129,11 @@ pub async fn predict_batch(
     _auth: Authorized<auth::Predict>,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<PredictQuery>,
-    ApiJson(batch): ApiJson<BatchRequest>,
+    JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
+    let parsed = Application::batch_from_json(&body, &state.model.model).map_err(json_error)?;
     let max = state.settings.max_batch;
-    let n = batch.applications.len();
+    let n = parsed.len();
     if n > max {
         return Err(ApiError::PayloadTooLarge(format!(
             "a batch holds at most {max} applications, this one has {n}; split it"
@@ -145,8 +146,8 @@ pub async fn predict_batch(
     }
     let mut applications = Vec::with_capacity(n);
     let mut errors = Vec::new();
-    for (i, raw) in batch.applications.into_iter().enumerate() {
-        match Application::parse(raw, &state.model.model) {
+    for (i, result) in parsed.into_iter().enumerate() {
+        match result {
             Ok(a) => applications.push(a),
             Err(e) => errors.push(format!("applications[{i}]: {e}")),
         }
@@ -191,8 +192,9 @@ async fn score_and_store(
     query: &PredictQuery,
 ) -> Result<(Vec<PredictionResponse>, Outcome), ApiError> {
     let active = state.model.clone();
+    let n_rows = applications.len();
     let top = query.explain.then(|| query.top.unwrap_or(DEFAULT_TOP));
-    let (rows, explanations, n_missing) = tokio::task::spawn_blocking(move || {
+    let work = move || {
         let rows = predict::score(&active, &applications, source, request_id.as_deref())?;
         let explanations = match top {
             Some(top) => Some(predict::explain(&active, &applications, top)?),
@@ -200,9 +202,17 @@ async fn score_and_store(
         };
         let n_missing: Vec<usize> = applications.iter().map(Application::n_missing).collect();
         anyhow::Ok((rows, explanations, n_missing))
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.into()))??;
+    };
+    // One row without explanation takes microseconds: scoring it here costs less than
+    // handing it to a blocking thread and back.
+    let inline = top.is_none() && n_rows == 1;
+    let (rows, explanations, n_missing) = if inline {
+        work()?
+    } else {
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))??
+    };
 
     let mut explanations = explanations.map(Vec::into_iter);
     let results: Vec<PredictionResponse> = rows
