@@ -8,6 +8,7 @@
 //! - [`embedded`], [`store`]: the database and every query.
 //! - [`registry`]: registering a model version with its reference, loading the active one.
 //! - [`predict`]: scoring applications into storable predictions.
+//! - [`drift`]: drift statistics and the analysis of a window against the reference.
 //! - [`writer`], [`backup`]: group commit of predictions, and their JSONL backup.
 //! - [`keys`]: API keys and roles.
 //! - [`state`]: what request handlers and server functions share.
@@ -17,6 +18,7 @@ pub mod artifacts;
 pub mod backup;
 pub mod catalog;
 pub mod demo;
+pub mod drift;
 pub mod embedded;
 pub mod keys;
 pub mod metrics;

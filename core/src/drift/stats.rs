@@ -1,0 +1,282 @@
+//! Distances and tests between a reference sample and a current window, and the
+//! corrections for testing many features at once. Plain functions of plain data.
+//!
+//! Conventions (what scipy or the usual credit-risk practice does unless said):
+//! - Missing values never enter these: each feature's missing-rate change is tested on its
+//!   own ([`missing_rate_test`]).
+//! - PSI and Jensen-Shannon use the same bins: the reference deciles' inner edges (stored
+//!   at `init`), with bin i = (e_{i-1}, e_i] and the outer bins open. Shares are floored at
+//!   [`PSI_FLOOR`] before the logarithm, so an empty bin counts as 0.01% instead of making
+//!   PSI infinite (the floor applies to PSI only; Jensen-Shannon is finite with zeros).
+//! - Wasserstein-1 is divided by the reference standard deviation (population form, as
+//!   Evidently does), itself floored at 0.001.
+
+use statrs::distribution::{ChiSquared, ContinuousCDF};
+
+/// Smallest share used in PSI's logarithm.
+pub const PSI_FLOOR: f64 = 1e-4;
+
+/// Index of the bin of `x` among bins bounded by ascending inner `edges`.
+fn bin_of(edges: &[f64], x: f64) -> usize {
+    edges.partition_point(|&e| e < x)
+}
+
+/// Shares of values per bin (values without NaN).
+pub fn bin_shares(edges: &[f64], values: &[f64]) -> Vec<f64> {
+    let mut counts = vec![0.0; edges.len() + 1];
+    for &v in values {
+        counts[bin_of(edges, v)] += 1.0;
+    }
+    let n = values.len().max(1) as f64;
+    counts.iter_mut().for_each(|c| *c /= n);
+    counts
+}
+
+/// Population stability index: sum (c - r) ln(c / r) over bins, shares floored at
+/// [`PSI_FLOOR`].
+pub fn psi(reference_shares: &[f64], current_shares: &[f64]) -> f64 {
+    reference_shares
+        .iter()
+        .zip(current_shares)
+        .map(|(&r, &c)| {
+            let (r, c) = (r.max(PSI_FLOOR), c.max(PSI_FLOOR));
+            (c - r) * (c / r).ln()
+        })
+        .sum()
+}
+
+/// Jensen-Shannon distance (the square root of the divergence, natural logarithm), as
+/// `scipy.spatial.distance.jensenshannon`.
+pub fn jensen_shannon(p: &[f64], q: &[f64]) -> f64 {
+    let sp: f64 = p.iter().sum();
+    let sq: f64 = q.iter().sum();
+    if sp <= 0.0 || sq <= 0.0 {
+        return f64::NAN;
+    }
+    let kl = |a: f64, m: f64| if a > 0.0 { a * (a / m).ln() } else { 0.0 };
+    let js: f64 = p
+        .iter()
+        .zip(q)
+        .map(|(&a, &b)| {
+            let (a, b) = (a / sp, b / sq);
+            let m = (a + b) / 2.0;
+            kl(a, m) + kl(b, m)
+        })
+        .sum::<f64>()
+        / 2.0;
+    js.max(0.0).sqrt()
+}
+
+/// Wasserstein-1 distance between two ascending samples (the area between their
+/// empirical distribution functions), as `scipy.stats.wasserstein_distance`.
+pub fn wasserstein(a: &[f64], b: &[f64]) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return f64::NAN;
+    }
+    let (na, nb) = (a.len() as f64, b.len() as f64);
+    let (mut i, mut j) = (0usize, 0usize);
+    let mut x = a[0].min(b[0]);
+    let mut area = 0.0;
+    loop {
+        while i < a.len() && a[i] <= x {
+            i += 1;
+        }
+        while j < b.len() && b[j] <= x {
+            j += 1;
+        }
+        let next = match (a.get(i), b.get(j)) {
+            (Some(&p), Some(&q)) => p.min(q),
+            (Some(&p), None) => p,
+            (None, Some(&q)) => q,
+            (None, None) => break,
+        };
+        area += (i as f64 / na - j as f64 / nb).abs() * (next - x);
+        x = next;
+    }
+    area
+}
+
+/// Population standard deviation.
+pub fn std_population(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt()
+}
+
+/// Wasserstein-1 divided by the reference's standard deviation (floored at 0.001).
+pub fn wasserstein_norm(reference: &[f64], current: &[f64]) -> f64 {
+    wasserstein(reference, current) / std_population(reference).max(0.001)
+}
+
+/// A chi-square test's statistic, degrees of freedom and p-value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChiSquare {
+    pub statistic: f64,
+    pub dof: usize,
+    pub p_value: f64,
+}
+
+/// Pearson's chi-square test of independence on a 2 x K table of counts (reference row,
+/// current row), without continuity correction: `scipy.stats.chi2_contingency(table,
+/// correction=False)`. Categories empty in both rows are dropped. None with fewer than two
+/// categories or an empty row.
+pub fn chi_square_2xk(reference: &[f64], current: &[f64]) -> Option<ChiSquare> {
+    let cols: Vec<(f64, f64)> = reference
+        .iter()
+        .zip(current)
+        .map(|(&r, &c)| (r, c))
+        .filter(|(r, c)| r + c > 0.0)
+        .collect();
+    let nr: f64 = cols.iter().map(|c| c.0).sum();
+    let nc: f64 = cols.iter().map(|c| c.1).sum();
+    if cols.len() < 2 || nr == 0.0 || nc == 0.0 {
+        return None;
+    }
+    let total = nr + nc;
+    let statistic: f64 = cols
+        .iter()
+        .map(|&(r, c)| {
+            let col = r + c;
+            let (er, ec) = (nr * col / total, nc * col / total);
+            (r - er).powi(2) / er + (c - ec).powi(2) / ec
+        })
+        .sum();
+    let dof = cols.len() - 1;
+    let p_value = ChiSquared::new(dof as f64)
+        .map(|d| d.sf(statistic))
+        .unwrap_or(f64::NAN);
+    Some(ChiSquare {
+        statistic,
+        dof,
+        p_value,
+    })
+}
+
+/// Counts of each category (values sorted ascending) for the union of categories.
+pub fn category_counts(reference: &[f64], current: &[f64]) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let mut categories: Vec<f64> = reference.iter().chain(current).copied().collect();
+    categories.sort_by(f64::total_cmp);
+    categories.dedup();
+    let count = |values: &[f64]| {
+        let mut counts = vec![0.0; categories.len()];
+        for v in values {
+            if let Ok(i) = categories.binary_search_by(|c| c.total_cmp(v)) {
+                counts[i] += 1.0;
+            }
+        }
+        counts
+    };
+    let (r, c) = (count(reference), count(current));
+    (categories, r, c)
+}
+
+/// Has the share of missing values changed? The 2 x 2 chi-square test (missing, present)
+/// x (reference, current), without continuity correction. None when nothing is missing in
+/// either, or everything is.
+pub fn missing_rate_test(
+    ref_missing: usize,
+    ref_total: usize,
+    cur_missing: usize,
+    cur_total: usize,
+) -> Option<ChiSquare> {
+    chi_square_2xk(
+        &[ref_missing as f64, (ref_total - ref_missing) as f64],
+        &[cur_missing as f64, (cur_total - cur_missing) as f64],
+    )
+}
+
+/// How p-values of many tests are adjusted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Correction {
+    /// Benjamini-Hochberg: controls the false discovery rate.
+    Bh,
+    /// Bonferroni: controls the family-wise error rate (stricter).
+    Bonferroni,
+    None,
+}
+
+impl std::str::FromStr for Correction {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "bh" | "fdr_bh" => Ok(Correction::Bh),
+            "bonferroni" => Ok(Correction::Bonferroni),
+            "none" => Ok(Correction::None),
+            other => Err(format!(
+                "unknown correction {other:?}: expected bh, bonferroni or none"
+            )),
+        }
+    }
+}
+
+impl Correction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Correction::Bh => "bh",
+            Correction::Bonferroni => "bonferroni",
+            Correction::None => "none",
+        }
+    }
+}
+
+/// Adjusted p-values in the input order, as `statsmodels.stats.multitest.multipletests`
+/// (`fdr_bh`, `bonferroni`). NaN p-values stay NaN and do not count as tests.
+pub fn adjust(p_values: &[f64], correction: Correction) -> Vec<f64> {
+    let tested: Vec<usize> = (0..p_values.len())
+        .filter(|&i| !p_values[i].is_nan())
+        .collect();
+    let m = tested.len() as f64;
+    let mut out = vec![f64::NAN; p_values.len()];
+    match correction {
+        Correction::None => {
+            for &i in &tested {
+                out[i] = p_values[i];
+            }
+        }
+        Correction::Bonferroni => {
+            for &i in &tested {
+                out[i] = (p_values[i] * m).min(1.0);
+            }
+        }
+        Correction::Bh => {
+            let mut order = tested.clone();
+            order.sort_by(|&a, &b| p_values[b].total_cmp(&p_values[a]));
+            // From the largest p down: running minimum of p * m / rank.
+            let mut running = 1.0f64;
+            for (k, &i) in order.iter().enumerate() {
+                let rank = m - k as f64;
+                running = running.min(p_values[i] * m / rank);
+                out[i] = running.min(1.0);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn psi_is_zero_for_equal_shares_and_finite_for_empty_bins() {
+        let r = [0.25, 0.25, 0.25, 0.25];
+        assert_eq!(psi(&r, &r), 0.0);
+        let c = [0.5, 0.5, 0.0, 0.0];
+        let v = psi(&r, &c);
+        assert!(v.is_finite() && v > 1.0);
+    }
+
+    #[test]
+    fn bins_are_closed_on_the_right() {
+        let edges = [1.0, 2.0];
+        assert_eq!(
+            bin_shares(&edges, &[0.5, 1.0, 1.5, 2.0, 2.5]),
+            vec![0.4, 0.4, 0.2]
+        );
+    }
+}

@@ -1,0 +1,194 @@
+//! The drift statistics against scipy (values written by
+//! `core/tests/reference/drift_values.py` into `core/tests/fixtures/drift_reference.json`;
+//! the samples are regenerated here bit for bit from the same generator).
+
+use serde_json::Value;
+
+use scorewatch_core::drift::ks::{self, KsMethod};
+use scorewatch_core::drift::stats::{self, Correction};
+
+fn fixture() -> Value {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/drift_reference.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The reference script's generator: a 64-bit LCG and exact arithmetic only.
+fn sample(spec: &Value) -> Vec<f64> {
+    let mut state = spec["seed"].as_u64().unwrap();
+    let n = spec["n"].as_u64().unwrap() as usize;
+    let kind = spec["kind"].as_str().unwrap();
+    let shift = spec["shift"].as_f64().unwrap();
+    let param = spec["param"].as_f64().unwrap();
+    let mut uniform = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 11) as f64 * (1.0 / 9007199254740992.0)
+    };
+    (0..n)
+        .map(|_| {
+            let x = match kind {
+                "uniform" => uniform(),
+                "tri" => uniform() + uniform(),
+                "sq" => {
+                    let u = uniform();
+                    u * u
+                }
+                "ties" => (uniform() * param).floor() / param,
+                other => panic!("unknown kind {other}"),
+            };
+            x + shift
+        })
+        .collect()
+}
+
+fn sorted(mut v: Vec<f64>) -> Vec<f64> {
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+/// Relative agreement, with an absolute floor for values near zero.
+fn close(got: f64, want: f64, rel: f64) -> bool {
+    if want == 0.0 {
+        return got.abs() < 1e-300 || got == 0.0;
+    }
+    ((got - want) / want).abs() < rel || (got - want).abs() < 1e-15
+}
+
+#[test]
+fn ks_2samp_matches_scipy_exact_and_asymptotic() {
+    let f = fixture();
+    for case in f["ks_2samp"].as_array().unwrap() {
+        let a = sorted(sample(&case["a"]));
+        let b = sorted(sample(&case["b"]));
+        let r = ks::ks_2samp(&a, &b).unwrap();
+        let want_d = case["statistic"].as_f64().unwrap();
+        let want_p = case["p_value"].as_f64().unwrap();
+        let method = if case["method"] == "exact" {
+            KsMethod::Exact
+        } else {
+            KsMethod::Asymptotic
+        };
+        let label = format!("n={}/{} {:?}", a.len(), b.len(), case["b"]["kind"]);
+        assert_eq!(r.method, method, "{label}");
+        assert!(
+            close(r.statistic, want_d, 1e-12),
+            "{label}: D {} vs {want_d}",
+            r.statistic
+        );
+        assert!(
+            close(r.p_value, want_p, 1e-9),
+            "{label}: p {} vs {want_p}",
+            r.p_value
+        );
+    }
+}
+
+#[test]
+fn kolmogorov_distribution_matches_scipy_kstwo_on_every_branch() {
+    let f = fixture();
+    for case in f["kstwo_sf"].as_array().unwrap() {
+        let n = case["n"].as_u64().unwrap();
+        let x = case["x"].as_f64().unwrap();
+        let want = case["sf"].as_f64().unwrap();
+        let got = ks::kolmogorov_sf(n, x);
+        assert!(
+            close(got, want, 1e-9),
+            "kstwo.sf({x}, {n}) = {want}, got {got}"
+        );
+    }
+}
+
+#[test]
+fn smirnov_matches_scipy() {
+    let f = fixture();
+    for case in f["smirnov"].as_array().unwrap() {
+        let n = case["n"].as_u64().unwrap();
+        let d = case["d"].as_f64().unwrap();
+        let want = case["sf"].as_f64().unwrap();
+        let got = ks::smirnov_sf(n, d);
+        assert!(
+            close(got, want, 1e-10),
+            "smirnov({n}, {d}) = {want}, got {got}"
+        );
+    }
+}
+
+#[test]
+fn psi_jensen_shannon_and_wasserstein_match_numpy_and_scipy() {
+    let f = fixture();
+    for case in f["distances"].as_array().unwrap() {
+        let reference = sorted(sample(&case["reference"]));
+        let current = sorted(sample(&case["current"]));
+        let edges: Vec<f64> = serde_json::from_value(case["edges"].clone()).unwrap();
+        let r = stats::bin_shares(&edges, &reference);
+        let c = stats::bin_shares(&edges, &current);
+        let psi = stats::psi(&r, &c);
+        let js = stats::jensen_shannon(&r, &c);
+        let wd = stats::wasserstein(&reference, &current);
+        let wn = stats::wasserstein_norm(&reference, &current);
+        for (name, got, key) in [
+            ("psi", psi, "psi"),
+            ("js", js, "jensen_shannon"),
+            ("wasserstein", wd, "wasserstein"),
+            ("wasserstein_norm", wn, "wasserstein_norm"),
+        ] {
+            let want = case[key].as_f64().unwrap();
+            assert!(close(got, want, 1e-9), "{name}: {got} vs {want}");
+        }
+    }
+}
+
+#[test]
+fn chi_square_matches_scipy_chi2_contingency() {
+    let f = fixture();
+    for case in f["chi2_contingency"].as_array().unwrap() {
+        let r: Vec<f64> = serde_json::from_value(case["reference"].clone()).unwrap();
+        let c: Vec<f64> = serde_json::from_value(case["current"].clone()).unwrap();
+        let got = stats::chi_square_2xk(&r, &c).unwrap();
+        assert!(close(
+            got.statistic,
+            case["statistic"].as_f64().unwrap(),
+            1e-10
+        ));
+        assert!(
+            close(got.p_value, case["p_value"].as_f64().unwrap(), 1e-8),
+            "{got:?} vs {case}"
+        );
+        assert_eq!(got.dof as u64, case["dof"].as_u64().unwrap());
+    }
+}
+
+#[test]
+fn corrections_match_scipy_false_discovery_control() {
+    let f = fixture();
+    let m = &f["multiple_testing"];
+    let p: Vec<f64> = serde_json::from_value(m["p_values"].clone()).unwrap();
+    for (correction, key) in [
+        (Correction::Bh, "bh"),
+        (Correction::Bonferroni, "bonferroni"),
+    ] {
+        let want: Vec<f64> = serde_json::from_value(m[key].clone()).unwrap();
+        let got = stats::adjust(&p, correction);
+        for (g, w) in got.iter().zip(&want) {
+            assert!(close(*g, *w, 1e-12), "{key}: {got:?} vs {want:?}");
+        }
+    }
+    assert_eq!(stats::adjust(&p, Correction::None), p);
+    let with_nan = stats::adjust(&[0.01, f64::NAN, 0.02], Correction::Bonferroni);
+    assert_eq!(with_nan[0], 0.02);
+    assert!(with_nan[1].is_nan());
+}
+
+#[test]
+fn missing_rate_change_is_detected() {
+    // 5% missing in the reference, 40% in a window of 50: clearly different.
+    let t = stats::missing_rate_test(1000, 20000, 20, 50).unwrap();
+    assert!(t.p_value < 1e-10, "{t:?}");
+    // Same rate: no evidence.
+    let same = stats::missing_rate_test(1000, 20000, 5, 100).unwrap();
+    assert!(same.p_value > 0.5, "{same:?}");
+    // Nothing missing anywhere: no test.
+    assert!(stats::missing_rate_test(0, 20000, 0, 50).is_none());
+}
