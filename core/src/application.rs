@@ -113,6 +113,32 @@ impl Application {
         c.finish(raw.sk_id_curr)
     }
 
+    /// An application from values already in model order (NaN = missing), as the
+    /// simulator and the tests build them. Infinite values are rejected.
+    pub fn from_values(
+        sk_id_curr: Option<i64>,
+        values: &[f64],
+        model: &Model,
+    ) -> Result<Self, ValidationError> {
+        assert_eq!(
+            values.len(),
+            model.n_features(),
+            "one value per model feature"
+        );
+        let mut c = Collector::new(model);
+        for (name, &v) in model.feature_names().iter().zip(values) {
+            c.set(
+                name,
+                if v.is_nan() {
+                    Found::Missing
+                } else {
+                    Found::Number(v)
+                },
+            );
+        }
+        c.finish(sk_id_curr)
+    }
+
     /// Parses one application's JSON text straight into model order (no intermediate map:
     /// this is the API's hot path). JSON errors (syntax, unknown top-level fields, a
     /// non-integer `sk_id_curr`) are `Err`; feature problems are the inner `Err`.

@@ -9,6 +9,8 @@
 //! - [`registry`]: registering a model version with its reference, loading the active one.
 //! - [`predict`]: scoring applications into storable predictions.
 //! - [`drift`]: drift statistics and the analysis of a window against the reference.
+//! - [`reports`]: drift reports over windows of stored predictions.
+//! - [`simulate`]: test-set traffic with injected drift.
 //! - [`writer`], [`backup`]: group commit of predictions, and their JSONL backup.
 //! - [`keys`]: API keys and roles.
 //! - [`state`]: what request handlers and server functions share.
@@ -25,7 +27,9 @@ pub mod metrics;
 pub mod predict;
 pub mod reference;
 pub mod registry;
+pub mod reports;
 pub mod scoring;
+pub mod simulate;
 pub mod state;
 pub mod store;
 pub mod writer;

@@ -527,3 +527,345 @@ pub async fn feature_names(
             .await?;
     Ok(rows.into_iter().collect())
 }
+
+/// The drift baseline of a model version: per-feature reference data in model order, the
+/// reference scores and refusal rate. None if the version has no reference.
+pub async fn drift_baseline(
+    pool: &PgPool,
+    model_version: i64,
+) -> Result<Option<crate::drift::analysis::Baseline>> {
+    use crate::drift::analysis::{Baseline, FeatureBaseline};
+    let importances: Vec<f64> =
+        sqlx::query_scalar("SELECT importances FROM model_versions WHERE id = $1")
+            .bind(model_version)
+            .fetch_one(pool)
+            .await?;
+    let rows = sqlx::query(
+        "SELECT feature, position, sorted_sample, psi_bin_edges, missing_rate, n_samples, n_distinct \
+           FROM training_reference WHERE model_version = $1 ORDER BY position",
+    )
+    .bind(model_version)
+    .fetch_all(pool)
+    .await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let features = rows
+        .into_iter()
+        .map(|r| {
+            let position: i32 = r.get("position");
+            let n_samples: i64 = r.get("n_samples");
+            let n_distinct: i32 = r.get("n_distinct");
+            FeatureBaseline {
+                feature: r.get("feature"),
+                sorted_sample: r.get("sorted_sample"),
+                psi_edges: r.get("psi_bin_edges"),
+                missing_rate: r.get("missing_rate"),
+                n_samples: n_samples as usize,
+                n_distinct: n_distinct as usize,
+                importance: importances.get(position as usize).copied().unwrap_or(0.0),
+            }
+        })
+        .collect();
+    let scores: Option<(Vec<f64>, f64)> = sqlx::query_as(
+        "SELECT scores, refusal_rate FROM reference_scores WHERE model_version = $1",
+    )
+    .bind(model_version)
+    .fetch_optional(pool)
+    .await?;
+    let (mut scores, refusal_rate) = scores.unwrap_or_default();
+    scores.sort_unstable_by(f64::total_cmp);
+    Ok(Some(Baseline {
+        features,
+        scores,
+        refusal_rate,
+    }))
+}
+
+/// Which predictions a drift window holds.
+#[derive(Debug, Clone, Copy)]
+pub enum WindowSpec {
+    /// Created in [since, until).
+    Range {
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    },
+    /// The newest `n`.
+    Last(i64),
+}
+
+/// The predictions of a window scored by `model_version`, and the window's bounds (for
+/// `Last`, the first and last prediction's times).
+pub async fn drift_window(
+    pool: &PgPool,
+    model_version: i64,
+    n_features: usize,
+    spec: WindowSpec,
+) -> Result<(crate::drift::analysis::Window, DateTime<Utc>, DateTime<Utc>)> {
+    use futures_util::TryStreamExt;
+    let query = match spec {
+        WindowSpec::Range { since, until } => sqlx::query(
+            "SELECT created_at, features, probability, decision FROM predictions \
+              WHERE model_version = $1 AND created_at >= $2 AND created_at < $3",
+        )
+        .bind(model_version)
+        .bind(since)
+        .bind(until),
+        WindowSpec::Last(n) => sqlx::query(
+            "SELECT created_at, features, probability, decision FROM predictions \
+              WHERE model_version = $1 ORDER BY created_at DESC LIMIT $2",
+        )
+        .bind(model_version)
+        .bind(n),
+    };
+    let mut window = crate::drift::analysis::Window::default();
+    let (mut first, mut last): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) = (None, None);
+    let mut stream = query.fetch(pool);
+    while let Some(r) = stream.try_next().await? {
+        let features: Vec<Option<f64>> = r.get("features");
+        if features.len() != n_features {
+            anyhow::bail!(
+                "a stored prediction has {} features, the model {n_features}",
+                features.len()
+            );
+        }
+        window
+            .rows
+            .extend(features.into_iter().map(|v| v.unwrap_or(f64::NAN)));
+        window.probabilities.push(r.get("probability"));
+        let decision: &str = r.get("decision");
+        if decision == "REFUSED" {
+            window.n_refused += 1;
+        }
+        window.n_rows += 1;
+        let t: DateTime<Utc> = r.get("created_at");
+        first = Some(first.map_or(t, |f| f.min(t)));
+        last = Some(last.map_or(t, |l| l.max(t)));
+    }
+    let (start, end) = match spec {
+        WindowSpec::Range { since, until } => (since, until),
+        WindowSpec::Last(_) => {
+            let now = Utc::now();
+            (first.unwrap_or(now), last.unwrap_or(now))
+        }
+    };
+    Ok((window, start, end))
+}
+
+/// A stored drift report (its header).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct DriftReport {
+    pub id: i64,
+    pub window_start: DateTime<Utc>,
+    pub window_end: DateTime<Utc>,
+    pub model_version: i64,
+    pub n_reference: i64,
+    pub n_current: i64,
+    pub n_features_analyzed: i32,
+    pub n_features_drifted: i32,
+    pub drift_share: f64,
+    pub weighted_drift_share: Option<f64>,
+    /// OK, WARNING, ALERT or INSUFFICIENT_DATA.
+    pub status: String,
+    pub score_psi: Option<f64>,
+    pub score_ks_statistic: Option<f64>,
+    pub score_ks_p_value: Option<f64>,
+    pub refusal_rate_ref: Option<f64>,
+    pub refusal_rate_cur: Option<f64>,
+    #[schema(value_type = Object)]
+    pub settings: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One feature of a stored report.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct DriftFeature {
+    pub feature: String,
+    pub test: String,
+    pub ks_statistic: Option<f64>,
+    pub ks_p_value: Option<f64>,
+    pub chi2_statistic: Option<f64>,
+    pub chi2_p_value: Option<f64>,
+    pub missing_p_value: Option<f64>,
+    pub p_adjusted: Option<f64>,
+    pub psi: Option<f64>,
+    pub wasserstein_norm: Option<f64>,
+    pub jensen_shannon: Option<f64>,
+    pub missing_rate_ref: f64,
+    pub missing_rate_cur: f64,
+    pub importance: Option<f64>,
+    pub drift: bool,
+}
+
+/// Stores a report and its feature results in one transaction; returns its id.
+pub async fn insert_drift_report(
+    pool: &PgPool,
+    model_version: i64,
+    window_start: DateTime<Utc>,
+    window_end: DateTime<Utc>,
+    analysis: &crate::drift::analysis::Analysis,
+    settings: &crate::drift::analysis::Settings,
+) -> Result<i64> {
+    let s = &analysis.summary;
+    let mut tx = pool.begin().await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO drift_reports (window_start, window_end, model_version, n_reference, n_current, \
+         n_features_analyzed, n_features_drifted, drift_share, weighted_drift_share, status, score_psi, \
+         score_ks_statistic, score_ks_p_value, refusal_rate_ref, refusal_rate_cur, settings) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+    )
+    .bind(window_start)
+    .bind(window_end)
+    .bind(model_version)
+    .bind(s.n_reference as i64)
+    .bind(s.n_current as i64)
+    .bind(s.n_features_analyzed as i32)
+    .bind(s.n_features_drifted as i32)
+    .bind(s.drift_share)
+    .bind(s.weighted_drift_share)
+    .bind(s.status.as_str())
+    .bind(s.score_psi)
+    .bind(s.score_ks_statistic)
+    .bind(s.score_ks_p_value)
+    .bind(s.refusal_rate_ref)
+    .bind(s.refusal_rate_cur)
+    .bind(serde_json::to_value(settings)?)
+    .fetch_one(&mut *tx)
+    .await?;
+    if !analysis.features.is_empty() {
+        let mut qb = sqlx::QueryBuilder::new(
+            "INSERT INTO drift_feature_results (report_id, feature, test, ks_statistic, ks_p_value, \
+             chi2_statistic, chi2_p_value, missing_p_value, p_adjusted, psi, wasserstein_norm, jensen_shannon, \
+             missing_rate_ref, missing_rate_cur, importance, drift) ",
+        );
+        qb.push_values(&analysis.features, |mut b, f| {
+            b.push_bind(id)
+                .push_bind(&f.feature)
+                .push_bind(f.test)
+                .push_bind(f.ks_statistic)
+                .push_bind(f.ks_p_value)
+                .push_bind(f.chi2_statistic)
+                .push_bind(f.chi2_p_value)
+                .push_bind(f.missing_p_value)
+                .push_bind(f.p_adjusted)
+                .push_bind(f.psi)
+                .push_bind(f.wasserstein_norm)
+                .push_bind(f.jensen_shannon)
+                .push_bind(f.missing_rate_ref)
+                .push_bind(f.missing_rate_cur)
+                .push_bind(f.importance)
+                .push_bind(f.drift);
+        });
+        qb.build().execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+const REPORT_COLUMNS: &str =
+    "id, window_start, window_end, model_version, n_reference, n_current, \
+    n_features_analyzed, n_features_drifted, drift_share, weighted_drift_share, status, score_psi, \
+    score_ks_statistic, score_ks_p_value, refusal_rate_ref, refusal_rate_cur, settings, created_at";
+
+fn drift_report(r: sqlx::postgres::PgRow) -> DriftReport {
+    DriftReport {
+        id: r.get("id"),
+        window_start: r.get("window_start"),
+        window_end: r.get("window_end"),
+        model_version: r.get("model_version"),
+        n_reference: r.get("n_reference"),
+        n_current: r.get("n_current"),
+        n_features_analyzed: r.get("n_features_analyzed"),
+        n_features_drifted: r.get("n_features_drifted"),
+        drift_share: r.get("drift_share"),
+        weighted_drift_share: r.get("weighted_drift_share"),
+        status: r.get("status"),
+        score_psi: r.get("score_psi"),
+        score_ks_statistic: r.get("score_ks_statistic"),
+        score_ks_p_value: r.get("score_ks_p_value"),
+        refusal_rate_ref: r.get("refusal_rate_ref"),
+        refusal_rate_cur: r.get("refusal_rate_cur"),
+        settings: r.get("settings"),
+        created_at: r.get("created_at"),
+    }
+}
+
+/// Reports newest first (by id), `limit` of them with ids below `before`.
+pub async fn list_drift_reports(
+    pool: &PgPool,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<DriftReport>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {REPORT_COLUMNS} FROM drift_reports WHERE ($1::bigint IS NULL OR id < $1) \
+         ORDER BY id DESC LIMIT $2"
+    ))
+    .bind(before)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(drift_report).collect())
+}
+
+/// A report with its features (most drifted first: smallest corrected p-value).
+pub async fn get_drift_report(
+    pool: &PgPool,
+    id: i64,
+) -> Result<Option<(DriftReport, Vec<DriftFeature>)>> {
+    let Some(row) = sqlx::query(&format!(
+        "SELECT {REPORT_COLUMNS} FROM drift_reports WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let features = sqlx::query(
+        "SELECT feature, test, ks_statistic, ks_p_value, chi2_statistic, chi2_p_value, missing_p_value, \
+                p_adjusted, psi, wasserstein_norm, jensen_shannon, missing_rate_ref, missing_rate_cur, \
+                importance, drift \
+           FROM drift_feature_results WHERE report_id = $1 \
+          ORDER BY drift DESC, p_adjusted ASC NULLS LAST, feature",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| DriftFeature {
+        feature: r.get("feature"),
+        test: r.get("test"),
+        ks_statistic: r.get("ks_statistic"),
+        ks_p_value: r.get("ks_p_value"),
+        chi2_statistic: r.get("chi2_statistic"),
+        chi2_p_value: r.get("chi2_p_value"),
+        missing_p_value: r.get("missing_p_value"),
+        p_adjusted: r.get("p_adjusted"),
+        psi: r.get("psi"),
+        wasserstein_norm: r.get("wasserstein_norm"),
+        jensen_shannon: r.get("jensen_shannon"),
+        missing_rate_ref: r.get("missing_rate_ref"),
+        missing_rate_cur: r.get("missing_rate_cur"),
+        importance: r.get("importance"),
+        drift: r.get("drift"),
+    })
+    .collect();
+    Ok(Some((drift_report(row), features)))
+}
+
+/// Predictions of a model version created in [since, until).
+pub async fn count_predictions_between(
+    pool: &PgPool,
+    model_version: i64,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM predictions WHERE model_version = $1 AND created_at >= $2 AND created_at < $3",
+    )
+    .bind(model_version)
+    .bind(since)
+    .bind(until)
+    .fetch_one(pool)
+    .await?)
+}

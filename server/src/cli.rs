@@ -5,17 +5,21 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use scorewatch_core::backup;
 use scorewatch_core::demo::{self, DemoConfig};
+use scorewatch_core::drift::analysis::{Method, Settings};
+use scorewatch_core::drift::stats::Correction;
 use scorewatch_core::embedded::EmbeddedPostgres;
 use scorewatch_core::keys::{self, Role};
 use scorewatch_core::reference::{DEFAULT_PSI_BINS, DEFAULT_SAMPLE_SIZE};
 use scorewatch_core::registry::{self, InitOptions};
+use scorewatch_core::reports;
 use scorewatch_core::state::ApiSettings;
-use scorewatch_core::store::{Database, DatabaseLocation};
+use scorewatch_core::store::{self, Database, DatabaseLocation, WindowSpec};
 use scorewatch_core::writer::WriterConfig;
 
 use crate::logship::{self, LogQueue};
@@ -60,6 +64,11 @@ pub enum Command {
     /// Manage API keys: `create --role R`, `list`, `revoke ID|PREFIX`.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Analyse windows of stored predictions for data drift against the training
+    /// reference; each window's report is stored (and shown in the dashboard).
+    Drift(DriftArgs),
+    /// Replay the test set through a running API with gradual and sudden drift.
+    Simulate(crate::simulate::SimulateArgs),
     /// Put back predictions from JSONL backup files that the database does not have
     /// (matched by prediction id, so running it twice inserts nothing the second time).
     ReplayBackup(ReplayArgs),
@@ -238,6 +247,62 @@ pub struct InitArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct DriftArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    /// Start of the analysed period (RFC 3339, e.g. 2026-11-27T00:00:00Z). Default: 24 hours
+    /// before --until.
+    #[arg(long, conflicts_with = "last")]
+    pub since: Option<DateTime<Utc>>,
+
+    /// End of the analysed period (exclusive). Default: now.
+    #[arg(long, conflicts_with = "last")]
+    pub until: Option<DateTime<Utc>>,
+
+    /// Analyse the newest N predictions instead of a period.
+    #[arg(long)]
+    pub last: Option<i64>,
+
+    /// Cut the period into tumbling windows of this length, aligned to the clock (15m, 1h,
+    /// 1d, ...), one report each; windows without predictions are skipped.
+    #[arg(long, value_parser = reports::parse_duration, conflicts_with = "last")]
+    pub window: Option<chrono::Duration>,
+
+    /// What decides that a feature drifted: `test` (KS for numeric, chi-square for
+    /// categorical features, corrected p-value below --alpha), or a distance over its
+    /// threshold: `psi` (0.25), `wasserstein` (0.1, normalised by the reference std), `js`
+    /// (0.1). The missing-rate test applies in every case.
+    #[arg(long, default_value = "test")]
+    pub method: Method,
+
+    /// Significance level of the corrected tests.
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+
+    /// Multiple-testing correction over all of a window's tests: bh (Benjamini-Hochberg,
+    /// false discovery rate), bonferroni (family-wise error) or none.
+    #[arg(long, default_value = "bh")]
+    pub correction: Correction,
+
+    /// Share of drifted features from which a window is WARNING.
+    #[arg(long, default_value_t = 0.1)]
+    pub warning_share: f64,
+
+    /// Share of drifted features above which a window is ALERT.
+    #[arg(long, default_value_t = 0.3)]
+    pub alert_share: f64,
+
+    /// Windows with fewer predictions are reported as INSUFFICIENT_DATA.
+    #[arg(long, default_value_t = 30)]
+    pub min_predictions: usize,
+
+    /// Print each report as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct DemoDataArgs {
     /// Output directory.
     #[arg(long, default_value = "artifacts")]
@@ -279,6 +344,8 @@ pub async fn run(cli: Cli, logs: LogQueue) -> Result<()> {
         Command::Postgres(args) => postgres(args).await,
         Command::Keys(cmd) => keys_command(cmd).await,
         Command::ReplayBackup(args) => replay_backup(args).await,
+        Command::Drift(args) => drift(args).await,
+        Command::Simulate(args) => crate::simulate::run(args).await,
     }
 }
 
@@ -473,6 +540,131 @@ async fn replay_backup(args: ReplayArgs) -> Result<()> {
     if args.files.len() > 1 {
         println!("total: {total_read} predictions, {total_inserted} inserted");
     }
+    Ok(())
+}
+
+async fn drift(args: DriftArgs) -> Result<()> {
+    if !(args.alpha > 0.0 && args.alpha < 1.0) {
+        anyhow::bail!("--alpha must lie strictly between 0 and 1");
+    }
+    if !(0.0..=1.0).contains(&args.warning_share) || args.alert_share < args.warning_share {
+        anyhow::bail!("need 0 <= --warning-share <= --alert-share");
+    }
+    let database = args.db.open().await?;
+    let model = store::active_model(&database.pool)
+        .await?
+        .context("no active model: register one with `scorewatch init`")?;
+    let settings = Settings {
+        method: args.method,
+        alpha: args.alpha,
+        correction: args.correction,
+        warning_share: args.warning_share,
+        alert_share: args.alert_share,
+        min_predictions: args.min_predictions,
+        ..Settings::default()
+    };
+    let specs: Vec<WindowSpec> = match (args.last, args.window) {
+        (Some(n), _) => {
+            if n < 1 {
+                anyhow::bail!("--last must be at least 1");
+            }
+            vec![WindowSpec::Last(n)]
+        }
+        (None, window) => {
+            let until = args.until.unwrap_or_else(Utc::now);
+            let since = args.since.unwrap_or(until - chrono::Duration::hours(24));
+            if since >= until {
+                anyhow::bail!("--since must be before --until");
+            }
+            match window {
+                None => vec![WindowSpec::Range { since, until }],
+                Some(length) => {
+                    let mut specs = Vec::new();
+                    for (since, until) in reports::tumbling_windows(since, until, length) {
+                        if store::count_predictions_between(&database.pool, model.id, since, until)
+                            .await?
+                            > 0
+                        {
+                            specs.push(WindowSpec::Range { since, until });
+                        }
+                    }
+                    if specs.is_empty() {
+                        println!("no predictions in that period: nothing to report");
+                    }
+                    specs
+                }
+            }
+        }
+    };
+    let bar = if specs.len() > 1 {
+        ProgressBar::new(specs.len() as u64).with_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} windows ({eta} left)")
+                .expect("valid template"),
+        )
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut printed_header = false;
+    for spec in specs {
+        let report = reports::run(&database.pool, &model, spec, &settings).await?;
+        bar.inc(1);
+        if args.json {
+            let (header, features) = store::get_drift_report(&database.pool, report.id)
+                .await?
+                .context("the report just stored is gone")?;
+            bar.suspend(|| {
+                println!(
+                    "{}",
+                    serde_json::json!({ "report": header, "features": features })
+                )
+            });
+            continue;
+        }
+        let s = &report.analysis.summary;
+        bar.suspend(|| {
+            if !printed_header {
+                println!(
+                    "{:>6}  {:<20}  {:<20}  {:>7}  {:>8}  {:>7}  {:>6}  {:<17}  {:>9}  top drifted",
+                    "report",
+                    "from",
+                    "to",
+                    "n",
+                    "analysed",
+                    "drifted",
+                    "share",
+                    "status",
+                    "score PSI"
+                );
+                printed_header = true;
+            }
+            let mut drifted: Vec<_> = report
+                .analysis
+                .features
+                .iter()
+                .filter(|f| f.drift)
+                .collect();
+            drifted.sort_by(|a, b| {
+                a.p_adjusted
+                    .unwrap_or(1.0)
+                    .total_cmp(&b.p_adjusted.unwrap_or(1.0))
+            });
+            let top: Vec<&str> = drifted.iter().take(3).map(|f| f.feature.as_str()).collect();
+            println!(
+                "{:>6}  {:<20}  {:<20}  {:>7}  {:>8}  {:>7}  {:>5.1}%  {:<17}  {:>9}  {}",
+                report.id,
+                report.window_start.format("%Y-%m-%d %H:%M:%S"),
+                report.window_end.format("%Y-%m-%d %H:%M:%S"),
+                s.n_current,
+                s.n_features_analyzed,
+                s.n_features_drifted,
+                100.0 * s.drift_share,
+                s.status.as_str(),
+                s.score_psi.map_or("-".into(), |v| format!("{v:.3}")),
+                top.join(", ")
+            );
+        });
+    }
+    bar.finish_and_clear();
     Ok(())
 }
 

@@ -6,10 +6,12 @@
 //! - [`startup`]: router assembly, binding, graceful shutdown.
 //! - [`telemetry`], [`logship`]: logging to stdout and into `api_logs`.
 //! - [`observe`]: the access log and Prometheus metrics.
+//! - [`simulate`]: the traffic simulator (an HTTP client of the API).
 
 pub mod api;
 pub mod cli;
 pub mod logship;
 pub mod observe;
+pub mod simulate;
 pub mod startup;
 pub mod telemetry;

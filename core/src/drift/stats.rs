@@ -155,21 +155,29 @@ pub fn chi_square_2xk(reference: &[f64], current: &[f64]) -> Option<ChiSquare> {
     })
 }
 
-/// Counts of each category (values sorted ascending) for the union of categories.
+/// The union of categories of two ascending samples, and each sample's count per
+/// category (one merge pass).
 pub fn category_counts(reference: &[f64], current: &[f64]) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
-    let mut categories: Vec<f64> = reference.iter().chain(current).copied().collect();
-    categories.sort_by(f64::total_cmp);
-    categories.dedup();
-    let count = |values: &[f64]| {
-        let mut counts = vec![0.0; categories.len()];
-        for v in values {
-            if let Ok(i) = categories.binary_search_by(|c| c.total_cmp(v)) {
-                counts[i] += 1.0;
-            }
+    let (mut categories, mut r, mut c) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut i, mut j) = (0, 0);
+    while i < reference.len() || j < current.len() {
+        let x = match (reference.get(i), current.get(j)) {
+            (Some(&a), Some(&b)) => a.min(b),
+            (Some(&a), None) => a,
+            (None, Some(&b)) => b,
+            (None, None) => unreachable!(),
+        };
+        let (i0, j0) = (i, j);
+        while i < reference.len() && reference[i] == x {
+            i += 1;
         }
-        counts
-    };
-    let (r, c) = (count(reference), count(current));
+        while j < current.len() && current[j] == x {
+            j += 1;
+        }
+        categories.push(x);
+        r.push((i - i0) as f64);
+        c.push((j - j0) as f64);
+    }
     (categories, r, c)
 }
 
@@ -269,6 +277,14 @@ mod tests {
         let c = [0.5, 0.5, 0.0, 0.0];
         let v = psi(&r, &c);
         assert!(v.is_finite() && v > 1.0);
+    }
+
+    #[test]
+    fn categories_are_counted_in_one_pass() {
+        let (cats, r, c) = category_counts(&[0.0, 0.0, 1.0, 2.0], &[1.0, 1.0, 3.0]);
+        assert_eq!(cats, vec![0.0, 1.0, 2.0, 3.0]);
+        assert_eq!(r, vec![2.0, 1.0, 1.0, 0.0]);
+        assert_eq!(c, vec![0.0, 2.0, 0.0, 1.0]);
     }
 
     #[test]

@@ -97,6 +97,17 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl ApiError {
+    /// A storage failure: 503 when the database cannot be reached, else internal.
+    pub fn from_store(e: anyhow::Error) -> Self {
+        if scorewatch_core::writer::is_connection_error(&e) {
+            ApiError::Unavailable("the database is unavailable; retry later".into())
+        } else {
+            ApiError::Internal(e)
+        }
+    }
+}
+
 impl From<WriteError> for ApiError {
     fn from(e: WriteError) -> Self {
         match e {

@@ -1,9 +1,10 @@
 //! The REST API under `/api/v1`, the probes, and the metrics endpoint.
 //!
-//! Layout: one module per resource ([`predict`], [`predictions`], [`model`]), plus
+//! Layout: one module per resource ([`predict`], [`predictions`], [`model`], `drift`), plus
 //! [`auth`] (API keys and roles), [`error`] (the one error type) and [`openapi`].
 
 pub mod auth;
+mod drift;
 pub mod error;
 mod health;
 mod model;
@@ -37,4 +38,7 @@ pub fn routes(batch_body_limit: usize) -> Router<ServerState> {
         .route("/api/v1/model", get(model::get_model))
         .route("/api/v1/predictions", get(predictions::list_predictions))
         .route("/api/v1/predictions/{id}", get(predictions::get_prediction))
+        .route("/api/v1/drift/reports", get(drift::list_reports))
+        .route("/api/v1/drift/reports/{id}", get(drift::get_report))
+        .route("/api/v1/drift/run", post(drift::run))
 }

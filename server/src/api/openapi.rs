@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{error, health, model, predict, predictions};
+use super::{drift, error, health, model, predict, predictions};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -19,6 +19,9 @@ use super::{error, health, model, predict, predictions};
         model::get_model,
         predictions::list_predictions,
         predictions::get_prediction,
+        drift::list_reports,
+        drift::get_report,
+        drift::run,
         health::healthz,
         health::readyz,
         crate::observe::metrics_endpoint,
@@ -29,6 +32,7 @@ use super::{error, health, model, predict, predictions};
     tags(
         (name = "predict", description = "Score applications (role scorer, officer or admin)"),
         (name = "predictions", description = "Stored decisions (role viewer, officer or admin)"),
+        (name = "drift", description = "Drift reports (read: viewer, officer, admin; run: admin)"),
         (name = "model", description = "The active model (role viewer, officer or admin)"),
         (name = "probes", description = "Open to all: liveness, readiness, metrics, this document"),
     )

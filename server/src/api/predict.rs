@@ -29,6 +29,23 @@ pub struct PredictQuery {
     explain: bool,
     /// Contributions listed per result, largest first; 0 lists all of them. Default 10.
     top: Option<usize>,
+    /// Where the traffic comes from, stored with each prediction: `api` (default of
+    /// `/predict`), `batch` (default of `/predict/batch`) or `simulator`.
+    source: Option<String>,
+}
+
+impl PredictQuery {
+    fn source(&self, default: Source) -> Result<Source, ApiError> {
+        match self.source.as_deref() {
+            None => Ok(default),
+            Some(s) => match s.parse::<Source>().map_err(ApiError::Validation)? {
+                Source::Ui => Err(ApiError::Validation(
+                    "source `ui` is the dashboard's own: use api, batch or simulator".into(),
+                )),
+                other => Ok(other),
+            },
+        }
+    }
 }
 
 /// One scored and stored application.
@@ -95,7 +112,7 @@ pub async fn predict_one(
     let (mut results, outcome) = score_and_store(
         &state,
         vec![application],
-        Source::Api,
+        query.source(Source::Api)?,
         request_id(&headers),
         &query,
     )
@@ -168,7 +185,7 @@ pub async fn predict_batch(
     let (results, outcome) = score_and_store(
         &state,
         applications,
-        Source::Batch,
+        query.source(Source::Batch)?,
         request_id(&headers),
         &query,
     )

@@ -121,7 +121,7 @@ pub async fn list_predictions(
     };
     let rows = store::list_predictions(&state.pool, &filter, cursor, limit + 1)
         .await
-        .map_err(unavailable)?;
+        .map_err(ApiError::from_store)?;
     let more = rows.len() as i64 > limit;
     let rows = &rows[..rows.len().min(limit as usize)];
     let next_cursor = more.then(|| rows.last()).flatten().map(|p| {
@@ -157,18 +157,10 @@ pub async fn get_prediction(
 ) -> Result<Json<PredictionItem>, ApiError> {
     let row = store::get_prediction(&state.pool, id)
         .await
-        .map_err(unavailable)?
+        .map_err(ApiError::from_store)?
         .ok_or_else(|| ApiError::NotFound(format!("no prediction {id}")))?;
     let mut items = with_names(&state, std::slice::from_ref(&row)).await?;
     Ok(Json(items.pop().expect("one item")))
-}
-
-fn unavailable(e: anyhow::Error) -> ApiError {
-    if scorewatch_core::writer::is_connection_error(&e) {
-        ApiError::Unavailable("the database is unavailable; retry later".into())
-    } else {
-        ApiError::Internal(e)
-    }
 }
 
 /// Keys each row's features by the names of its own model version.
@@ -189,7 +181,7 @@ async fn with_names(
     } else {
         store::feature_names(&state.pool, &versions)
             .await
-            .map_err(unavailable)?
+            .map_err(ApiError::from_store)?
     };
     names.insert(active.id, active.feature_names.clone());
     Ok(rows

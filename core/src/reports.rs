@@ -1,0 +1,120 @@
+//! Drift reports: a window of stored predictions analysed against the model version's
+//! reference, and stored.
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use sqlx::PgPool;
+
+use crate::drift::analysis::{self, Analysis, Settings};
+use crate::store::{self, ModelVersion, WindowSpec};
+
+/// A stored report.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub id: i64,
+    pub window_start: DateTime<Utc>,
+    pub window_end: DateTime<Utc>,
+    pub analysis: Analysis,
+}
+
+/// Analyses the window's predictions of `model` and stores the report.
+pub async fn run(
+    pool: &PgPool,
+    model: &ModelVersion,
+    spec: WindowSpec,
+    settings: &Settings,
+) -> Result<Report> {
+    let baseline = store::drift_baseline(pool, model.id)
+        .await?
+        .with_context(|| {
+            format!(
+                "model version {} has no training reference: register it with `scorewatch init`",
+                model.id
+            )
+        })?;
+    let (window, window_start, window_end) =
+        store::drift_window(pool, model.id, model.feature_names.len(), spec).await?;
+    let s = settings.clone();
+    let analysis =
+        tokio::task::spawn_blocking(move || analysis::analyse(&baseline, &window, &s)).await?;
+    let id = store::insert_drift_report(
+        pool,
+        model.id,
+        window_start,
+        window_end,
+        &analysis,
+        settings,
+    )
+    .await?;
+    Ok(Report {
+        id,
+        window_start,
+        window_end,
+        analysis,
+    })
+}
+
+/// Windows of `length` aligned to the clock (multiples of `length` since the Unix epoch)
+/// that overlap [since, until), clipped to it.
+pub fn tumbling_windows(
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+    length: Duration,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let mut out = Vec::new();
+    if length <= Duration::zero() || since >= until {
+        return out;
+    }
+    let mut start = since.duration_trunc(length).unwrap_or(since);
+    while start < until {
+        let end = start + length;
+        out.push((start.max(since), end.min(until)));
+        start = end;
+    }
+    out
+}
+
+/// Parses durations like `90s`, `15m`, `1h`, `7d`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (number, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 90s, 15m, 1h or 7d"))?;
+    let d = match unit {
+        "s" => Duration::seconds(n),
+        "m" => Duration::minutes(n),
+        "h" => Duration::hours(n),
+        "d" => Duration::days(n),
+        _ => return Err(format!("{s:?}: the unit must be s, m, h or d")),
+    };
+    if d <= Duration::zero() {
+        return Err(format!("{s:?}: a duration must be positive"));
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_are_aligned_to_the_clock_and_clipped() {
+        let t = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let w = tumbling_windows(
+            t("2026-01-01T10:20:00Z"),
+            t("2026-01-01T12:05:00Z"),
+            Duration::hours(1),
+        );
+        assert_eq!(
+            w,
+            vec![
+                (t("2026-01-01T10:20:00Z"), t("2026-01-01T11:00:00Z")),
+                (t("2026-01-01T11:00:00Z"), t("2026-01-01T12:00:00Z")),
+                (t("2026-01-01T12:00:00Z"), t("2026-01-01T12:05:00Z")),
+            ]
+        );
+        assert_eq!(parse_duration("15m"), Ok(Duration::minutes(15)));
+        assert!(parse_duration("1y").is_err() && parse_duration("0h").is_err());
+    }
+}

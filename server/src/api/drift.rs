@@ -1,0 +1,191 @@
+//! Drift reports: list, read, run now.
+
+use axum::extract::State;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use scorewatch_core::drift::analysis::{Method, Settings};
+use scorewatch_core::drift::stats::Correction;
+use scorewatch_core::reports;
+use scorewatch_core::state::AppState;
+use scorewatch_core::store::{self, DriftFeature, DriftReport, WindowSpec};
+
+use super::auth::{self, Authorized};
+use super::error::{json_error, ApiError, ApiPath, ApiQuery, ErrorBody, JsonBody};
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportsQuery {
+    /// Items per page: 1 to 500, default 50.
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReportPage {
+    pub items: Vec<DriftReport>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReportWithFeatures {
+    pub report: DriftReport,
+    /// Drifted features first, then by corrected p-value.
+    pub features: Vec<DriftFeature>,
+}
+
+/// Drift reports, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/drift/reports",
+    tag = "drift",
+    params(ReportsQuery),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "A page of reports", body = ReportPage),
+        (status = 401, description = "No or unknown API key", body = ErrorBody),
+        (status = 403, description = "The key's role may not read", body = ErrorBody),
+        (status = 422, description = "A bad limit or cursor", body = ErrorBody),
+    )
+)]
+pub async fn list_reports(
+    State(state): State<AppState>,
+    _auth: Authorized<auth::Read>,
+    ApiQuery(q): ApiQuery<ReportsQuery>,
+) -> Result<Json<ReportPage>, ApiError> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::Validation(format!(
+            "limit must be between 1 and 500, got {limit}"
+        )));
+    }
+    let before = q
+        .cursor
+        .as_deref()
+        .map(|c| {
+            c.parse::<i64>()
+                .map_err(|_| ApiError::Validation("cursor is not one this API gave out".into()))
+        })
+        .transpose()?;
+    let mut items = store::list_drift_reports(&state.pool, before, limit + 1)
+        .await
+        .map_err(ApiError::from_store)?;
+    let next_cursor = if items.len() as i64 > limit {
+        items.truncate(limit as usize);
+        items.last().map(|r| r.id.to_string())
+    } else {
+        None
+    };
+    Ok(Json(ReportPage { items, next_cursor }))
+}
+
+/// One report with every feature's statistics.
+#[utoipa::path(
+    get,
+    path = "/api/v1/drift/reports/{id}",
+    tag = "drift",
+    params(("id" = i64, Path, description = "Report id")),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The report", body = ReportWithFeatures),
+        (status = 401, description = "No or unknown API key", body = ErrorBody),
+        (status = 403, description = "The key's role may not read", body = ErrorBody),
+        (status = 404, description = "No such report", body = ErrorBody),
+    )
+)]
+pub async fn get_report(
+    State(state): State<AppState>,
+    _auth: Authorized<auth::Read>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<ReportWithFeatures>, ApiError> {
+    let (report, features) = store::get_drift_report(&state.pool, id)
+        .await
+        .map_err(ApiError::from_store)?
+        .ok_or_else(|| ApiError::NotFound(format!("no drift report {id}")))?;
+    Ok(Json(ReportWithFeatures { report, features }))
+}
+
+/// What `POST /api/v1/drift/run` analyses: a time range, or the newest predictions (the
+/// trailing hour when neither is given); settings default as in `scorewatch drift`.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunRequest {
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    /// The newest N predictions instead of a time range.
+    pub last: Option<i64>,
+    /// `test` (KS / chi-square p-values, default), `psi`, `wasserstein` or `js`.
+    pub method: Option<String>,
+    pub alpha: Option<f64>,
+    /// `bh` (default), `bonferroni` or `none`.
+    pub correction: Option<String>,
+}
+
+/// Run drift detection now on a window of the active model's predictions; the report is
+/// stored and returned.
+#[utoipa::path(
+    post,
+    path = "/api/v1/drift/run",
+    tag = "drift",
+    request_body = RunRequest,
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The stored report", body = ReportWithFeatures),
+        (status = 401, description = "No or unknown API key", body = ErrorBody),
+        (status = 403, description = "Admin only", body = ErrorBody),
+        (status = 422, description = "Bad window or settings", body = ErrorBody),
+        (status = 503, description = "Database unavailable", body = ErrorBody),
+    )
+)]
+pub async fn run(
+    State(state): State<AppState>,
+    _auth: Authorized<auth::Admin>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<ReportWithFeatures>, ApiError> {
+    let req: RunRequest = serde_json::from_slice(&body).map_err(json_error)?;
+    let (spec, settings) = window_and_settings(&req).map_err(ApiError::Validation)?;
+    let model = &state.model.version;
+    let report = reports::run(&state.pool, model, spec, &settings)
+        .await
+        .map_err(ApiError::from_store)?;
+    let (report, features) = store::get_drift_report(&state.pool, report.id)
+        .await
+        .map_err(ApiError::from_store)?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the report just stored is gone")))?;
+    Ok(Json(ReportWithFeatures { report, features }))
+}
+
+fn window_and_settings(req: &RunRequest) -> Result<(WindowSpec, Settings), String> {
+    let mut settings = Settings::default();
+    if let Some(m) = &req.method {
+        settings.method = m.parse::<Method>()?;
+    }
+    if let Some(c) = &req.correction {
+        settings.correction = c.parse::<Correction>()?;
+    }
+    if let Some(a) = req.alpha {
+        if !(a > 0.0 && a < 1.0) {
+            return Err(format!("alpha must lie strictly between 0 and 1, got {a}"));
+        }
+        settings.alpha = a;
+    }
+    let spec = match (req.last, req.since, req.until) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            return Err("give either `last` or `since`/`until`, not both".into())
+        }
+        (Some(n), None, None) if n >= 1 => WindowSpec::Last(n),
+        (Some(n), None, None) => return Err(format!("last must be at least 1, got {n}")),
+        (None, since, until) => {
+            let until = until.unwrap_or_else(Utc::now);
+            let since = since.unwrap_or(until - chrono::Duration::hours(1));
+            if since >= until {
+                return Err("since must be before until".into());
+            }
+            WindowSpec::Range { since, until }
+        }
+    };
+    Ok((spec, settings))
+}

@@ -1,0 +1,282 @@
+//! `scorewatch simulate`: replays the test set against a running predict API, with drift
+//! injected batch by batch, and asks the server for a drift report after each batch.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{json, Map, Value};
+
+use scorewatch_core::simulate::{DriftKind, TestSet, DEFAULT_INTENSITIES};
+
+/// Replay the test set through the predict API with gradual and sudden drift.
+///
+/// Each batch takes the next --batch-size rows of the test set and applies drift of its
+/// intensity a (from --intensities) to the chosen features; missing values stay missing:
+///
+///   shift    x' = x + a * sd(x)      (sd over the whole test set)
+///   scale    x' = x * (1 + a)
+///   missing  x' is missing with probability a
+///
+/// The default is the original scenario: 8 batches of 50, three clean, then 0.1, 0.2, 0.3
+/// (gradual), then 0.5 and 0.7 (sudden). Every application is a real request
+/// (`POST /api/v1/predict?source=simulator`) with the key in SCOREWATCH_API_KEY; with an
+/// admin key, each batch is followed by a drift report over its predictions.
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Base URL of the running API.
+    #[arg(long, env = "SCOREWATCH_URL", default_value = "http://127.0.0.1:3000")]
+    pub url: String,
+
+    /// API key (scorer, officer or admin; admin also gets the per-batch drift reports).
+    #[arg(long, env = "SCOREWATCH_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+
+    /// Test set (CSV, optionally .gz) with a column per model feature.
+    #[arg(long, default_value = "artifacts/test.csv.gz")]
+    pub test_file: PathBuf,
+
+    /// Applications per batch.
+    #[arg(long, default_value_t = 50)]
+    pub batch_size: usize,
+
+    /// Number of batches (intensities repeat their last value when fewer are given).
+    #[arg(long, default_value_t = 8)]
+    pub n_batches: usize,
+
+    /// Drift intensity of each batch, comma-separated.
+    #[arg(long, value_delimiter = ',', default_values_t = DEFAULT_INTENSITIES.to_vec())]
+    pub intensities: Vec<f64>,
+
+    /// shift, scale or missing (see above).
+    #[arg(long, default_value = "shift")]
+    pub kind: DriftKind,
+
+    /// Features to drift, comma-separated (default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub features: Vec<String>,
+
+    /// Pause between batches (e.g. 2s, 500ms).
+    #[arg(long, default_value = "0s", value_parser = parse_pause)]
+    pub delay: Duration,
+
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
+
+    /// Seed of the `missing` kind's random draws.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+fn parse_pause(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (value, scale) = if let Some(v) = s.strip_suffix("ms") {
+        (v, 0.001)
+    } else if let Some(v) = s.strip_suffix('s') {
+        (v, 1.0)
+    } else if let Some(v) = s.strip_suffix('m') {
+        (v, 60.0)
+    } else {
+        (s, 1.0)
+    };
+    let x: f64 = value
+        .parse()
+        .map_err(|_| format!("{s:?} is not a pause like 500ms, 2s or 1m"))?;
+    if !(x >= 0.0 && x.is_finite()) {
+        return Err(format!("{s:?}: a pause cannot be negative"));
+    }
+    Ok(Duration::from_secs_f64(x * scale))
+}
+
+#[derive(Default)]
+struct BatchStats {
+    sent: usize,
+    stored: usize,
+    refused: usize,
+    probability_sum: f64,
+    errors: Vec<String>,
+}
+
+pub async fn run(args: SimulateArgs) -> Result<()> {
+    if args.batch_size == 0 || args.n_batches == 0 {
+        bail!("--batch-size and --n-batches must be at least 1");
+    }
+    if args.intensities.is_empty() || args.intensities.iter().any(|a| !a.is_finite() || *a < 0.0) {
+        bail!("--intensities must be non-negative numbers");
+    }
+    if args.kind == DriftKind::Missing && args.intensities.iter().any(|a| *a > 1.0) {
+        bail!("--kind missing takes intensities between 0 and 1 (a probability)");
+    }
+    let base = args.url.trim_end_matches('/').to_owned();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let key = args.api_key.clone().unwrap_or_default();
+    let model: Value = client
+        .get(format!("{base}/api/v1/model"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .with_context(|| format!("cannot reach the API at {base}: is `scorewatch serve` running?"))?
+        .error_for_status()
+        .context(
+            "reading the model (a viewer, officer or admin key is needed: set SCOREWATCH_API_KEY)",
+        )?
+        .json()
+        .await?;
+    let names: Vec<String> = model["features"]
+        .as_array()
+        .context("the API's model has no feature list")?
+        .iter()
+        .filter_map(|f| f["name"].as_str().map(str::to_owned))
+        .collect();
+    let path = args.test_file.clone();
+    let test = {
+        let names = names.clone();
+        tokio::task::spawn_blocking(move || TestSet::load(&path, &names)).await??
+    };
+    let drifted: Vec<usize> = args
+        .features
+        .iter()
+        .map(|f| {
+            names
+                .iter()
+                .position(|n| n == f)
+                .with_context(|| format!("--features: the model has no feature {f}"))
+        })
+        .collect::<Result<_>>()?;
+    let is_admin = client
+        .get(format!("{base}/api/v1/drift/reports?limit=1"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .map(|r| r.status().is_success())
+        .unwrap_or(false);
+
+    let total = (args.batch_size * args.n_batches) as u64;
+    let bar = ProgressBar::new(total).with_style(
+        ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} applications ({per_sec}, {eta} left) {msg}",
+        )
+        .expect("valid template"),
+    );
+    println!(
+        "{:>5}  {:>9}  {:>5}  {:>6}  {:>8}  {:>9}  drift",
+        "batch", "intensity", "sent", "stored", "refused", "mean prob"
+    );
+    let client = Arc::new(client);
+    let limit = Arc::new(tokio::sync::Semaphore::new(args.concurrency.max(1)));
+    for b in 0..args.n_batches {
+        let intensity = *args
+            .intensities
+            .get(b)
+            .or(args.intensities.last())
+            .expect("not empty");
+        let rows = test.batch(
+            b * args.batch_size,
+            args.batch_size,
+            intensity,
+            args.kind,
+            &drifted,
+            args.seed.wrapping_add(b as u64),
+        );
+        let mut tasks = Vec::with_capacity(rows.len());
+        for (k, row) in rows.into_iter().enumerate() {
+            let mut features = Map::new();
+            for (name, v) in names.iter().zip(row) {
+                features.insert(
+                    name.clone(),
+                    if v.is_nan() { Value::Null } else { json!(v) },
+                );
+            }
+            let body =
+                json!({"sk_id_curr": 100_000 + b * args.batch_size + k, "features": features});
+            let (client, limit, key, url) =
+                (client.clone(), limit.clone(), key.clone(), base.clone());
+            tasks.push(tokio::spawn(async move {
+                let _permit = limit.acquire_owned().await.expect("semaphore open");
+                let res = client
+                    .post(format!("{url}/api/v1/predict?source=simulator"))
+                    .bearer_auth(&key)
+                    .json(&body)
+                    .send()
+                    .await;
+                match res {
+                    Ok(r) if r.status().is_success() => {
+                        r.json::<Value>().await.map_err(|e| e.to_string())
+                    }
+                    Ok(r) => {
+                        let status = r.status();
+                        let text = r.text().await.unwrap_or_default();
+                        Err(format!("{status}: {text}"))
+                    }
+                    Err(e) => Err(e.to_string()),
+                }
+            }));
+        }
+        let mut stats = BatchStats::default();
+        for t in tasks {
+            stats.sent += 1;
+            match t.await? {
+                Ok(v) => {
+                    stats.stored += 1;
+                    if v["decision"] == "REFUSED" {
+                        stats.refused += 1;
+                    }
+                    stats.probability_sum += v["probability"].as_f64().unwrap_or(0.0);
+                }
+                Err(e) => stats.errors.push(e),
+            }
+            bar.inc(1);
+        }
+        let drift = if is_admin && stats.stored > 0 {
+            match client
+                .post(format!("{base}/api/v1/drift/run"))
+                .bearer_auth(&key)
+                .json(&json!({"last": stats.stored}))
+                .send()
+                .await
+                .and_then(|r| r.error_for_status())
+            {
+                Ok(r) => {
+                    let v: Value = r.json().await.unwrap_or_default();
+                    format!(
+                        "{} ({:.0}% of features, report {})",
+                        v["report"]["status"].as_str().unwrap_or("?"),
+                        100.0 * v["report"]["drift_share"].as_f64().unwrap_or(0.0),
+                        v["report"]["id"]
+                    )
+                }
+                Err(e) => format!("report failed: {e}"),
+            }
+        } else if is_admin {
+            "-".into()
+        } else {
+            "(admin key needed for reports)".into()
+        };
+        bar.suspend(|| {
+            println!(
+                "{:>5}  {:>9.2}  {:>5}  {:>6}  {:>7.1}%  {:>9.4}  {}",
+                b + 1,
+                intensity,
+                stats.sent,
+                stats.stored,
+                100.0 * stats.refused as f64 / stats.stored.max(1) as f64,
+                stats.probability_sum / stats.stored.max(1) as f64,
+                drift
+            );
+            if let Some(e) = stats.errors.first() {
+                println!("       {} requests failed; first: {e}", stats.errors.len());
+            }
+        });
+        if b + 1 < args.n_batches && !args.delay.is_zero() {
+            tokio::time::sleep(args.delay).await;
+        }
+    }
+    bar.finish_and_clear();
+    Ok(())
+}

@@ -1,0 +1,218 @@
+//! Drift detection end to end on the demo model and its full 20,000-row reference: the
+//! original simulator scenario, clean windows, and the drift API.
+
+mod common;
+
+use axum::http::StatusCode;
+use chrono::{Duration, TimeZone, Utc};
+use serde_json::json;
+use sqlx::PgPool;
+
+use common::{app, artifacts};
+use scorewatch_core::application::Application;
+use scorewatch_core::artifacts::TEST_FILE;
+use scorewatch_core::drift::analysis::{self, Settings, Status, Window};
+use scorewatch_core::predict;
+use scorewatch_core::registry::{self, ActiveModel, InitOptions};
+use scorewatch_core::reports;
+use scorewatch_core::simulate::{DriftKind, TestSet, DEFAULT_INTENSITIES};
+use scorewatch_core::store::{self, Source, WindowSpec};
+
+async fn demo(pool: &PgPool) -> std::sync::Arc<ActiveModel> {
+    registry::init(pool, &InitOptions::demo(&artifacts()))
+        .await
+        .expect("demo model registers");
+    registry::load_active(pool).await.unwrap().unwrap()
+}
+
+fn applications(model: &ActiveModel, rows: &[Vec<f64>]) -> Vec<Application> {
+    rows.iter()
+        .map(|r| Application::from_values(None, r, &model.model).unwrap())
+        .collect()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_original_scenario_is_ok_when_clean_and_alert_from_intensity_0_3(pool: PgPool) {
+    let model = demo(&pool).await;
+    let test = TestSet::load(&artifacts().join(TEST_FILE), model.model.feature_names()).unwrap();
+    let start = Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap();
+    let mut statuses = Vec::new();
+    for (b, &intensity) in DEFAULT_INTENSITIES.iter().enumerate() {
+        let rows = test.batch(b * 50, 50, intensity, DriftKind::Shift, &[], 7 + b as u64);
+        let mut scored = predict::score(
+            &model,
+            &applications(&model, &rows),
+            Source::Simulator,
+            None,
+        )
+        .unwrap();
+        let since = start + Duration::hours(b as i64);
+        for p in &mut scored {
+            p.created_at = since + Duration::minutes(1);
+        }
+        store::insert_predictions(&pool, &scored).await.unwrap();
+        let report = reports::run(
+            &pool,
+            &model.version,
+            WindowSpec::Range {
+                since,
+                until: since + Duration::hours(1),
+            },
+            &Settings::default(),
+        )
+        .await
+        .unwrap();
+        let s = &report.analysis.summary;
+        println!(
+            "batch {} intensity {intensity}: {} of {} features drifted ({:.1}%), {}, score PSI {:.3}",
+            b + 1,
+            s.n_features_drifted,
+            s.n_features_analyzed,
+            100.0 * s.drift_share,
+            s.status.as_str(),
+            s.score_psi.unwrap_or(f64::NAN)
+        );
+        assert_eq!(s.n_current, 50);
+        statuses.push((intensity, s.status));
+    }
+    for (intensity, status) in statuses {
+        if intensity == 0.0 {
+            assert_eq!(status, Status::Ok, "a clean batch must be OK");
+        }
+        if intensity >= 0.3 {
+            assert_eq!(status, Status::Alert, "intensity {intensity} must be ALERT");
+        }
+    }
+    // Every report and its 419 feature rows are stored.
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM drift_feature_results")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 8 * 419);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn at_least_95_of_100_clean_windows_of_50_are_ok(pool: PgPool) {
+    let model = demo(&pool).await;
+    let baseline = store::drift_baseline(&pool, model.version.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let test = TestSet::load(&artifacts().join(TEST_FILE), model.model.feature_names()).unwrap();
+    let settings = Settings::default();
+    let mut ok = 0;
+    let mut shares = Vec::new();
+    for w in 0..100 {
+        let rows = test.batch(w * 50, 50, 0.0, DriftKind::Shift, &[], 0);
+        let flat: Vec<f64> = rows.concat();
+        let probabilities = model.model.predict(&flat).unwrap();
+        let n_refused = probabilities
+            .iter()
+            .filter(|p| **p >= model.model.threshold())
+            .count();
+        let window = Window {
+            rows: flat,
+            n_rows: 50,
+            probabilities,
+            n_refused,
+        };
+        let a = analysis::analyse(&baseline, &window, &settings);
+        shares.push(a.summary.n_features_drifted);
+        if a.summary.status == Status::Ok {
+            ok += 1;
+        }
+    }
+    println!("{ok} of 100 clean windows OK; drifted features per window: {shares:?}");
+    assert!(ok >= 95, "{ok} of 100 clean windows OK");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn too_few_predictions_are_reported_as_such(pool: PgPool) {
+    let model = demo(&pool).await;
+    let test = TestSet::load(&artifacts().join(TEST_FILE), model.model.feature_names()).unwrap();
+    let rows = test.batch(0, 10, 0.0, DriftKind::Shift, &[], 0);
+    let scored = predict::score(&model, &applications(&model, &rows), Source::Api, None).unwrap();
+    store::insert_predictions(&pool, &scored).await.unwrap();
+    let r = reports::run(
+        &pool,
+        &model.version,
+        WindowSpec::Last(100),
+        &Settings::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.analysis.summary.status, Status::InsufficientData);
+    assert_eq!(r.analysis.summary.n_current, 10);
+    let status: String = sqlx::query_scalar("SELECT status FROM drift_reports WHERE id = $1")
+        .bind(r.id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "INSUFFICIENT_DATA");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn drift_runs_from_the_api_for_admins_and_is_listed(pool: PgPool) {
+    let app = app(pool).await;
+    let apps: Vec<serde_json::Value> = (0..40)
+        .map(|i| json!({"features": {"EXT_SOURCE_2": 0.02 * i as f64, "EXT_SOURCE_3": 0.5}}))
+        .collect();
+    let (status, _) = app
+        .send(app.post(
+            "/api/v1/predict/batch?source=simulator",
+            &json!({"applications": apps}).to_string(),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, res) = app
+        .send(app.post("/api/v1/drift/run", r#"{"last": 40}"#))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{res}");
+    assert_eq!(res["report"]["n_current"], 40);
+    assert!(["OK", "WARNING", "ALERT"].contains(&res["report"]["status"].as_str().unwrap()));
+    let features = res["features"].as_array().unwrap();
+    assert_eq!(features.len(), 419);
+    let ext2 = features
+        .iter()
+        .find(|f| f["feature"] == "EXT_SOURCE_2")
+        .unwrap();
+    assert_eq!(ext2["test"], "ks");
+    assert!(ext2["ks_p_value"].as_f64().unwrap() < 0.05, "{ext2}");
+    let id = res["report"]["id"].as_i64().unwrap();
+
+    let (status, list) = app.send(app.get("/api/v1/drift/reports")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["items"][0]["id"], id);
+    let (status, one) = app
+        .send(app.get(&format!("/api/v1/drift/reports/{id}")))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(one["report"]["drift_share"], res["report"]["drift_share"]);
+    let (status, _) = app.send(app.get("/api/v1/drift/reports/999999")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (status, _) = app
+        .send(app.post(
+            "/api/v1/drift/run",
+            r#"{"last": 10, "since": "2026-01-01T00:00:00Z"}"#,
+        ))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = app
+        .send(app.post("/api/v1/drift/run", r#"{"alpha": 2}"#))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, viewer) =
+        scorewatch_core::keys::create(&app.pool, "v", scorewatch_core::keys::Role::Viewer)
+            .await
+            .unwrap();
+    let (status, _) = app
+        .send(common::post_as("/api/v1/drift/run", "{}", Some(&viewer)))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let sources: Vec<String> = sqlx::query_scalar("SELECT DISTINCT source FROM predictions")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(sources, vec!["simulator".to_owned()]);
+}
