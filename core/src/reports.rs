@@ -8,6 +8,26 @@ use sqlx::PgPool;
 use crate::drift::analysis::{self, Analysis, Settings};
 use crate::store::{self, ModelVersion, WindowSpec};
 
+/// Who asked for a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    Cli,
+    Api,
+    Schedule,
+    Backfill,
+}
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Cli => "cli",
+            Trigger::Api => "api",
+            Trigger::Schedule => "schedule",
+            Trigger::Backfill => "backfill",
+        }
+    }
+}
+
 /// A stored report.
 #[derive(Debug, Clone)]
 pub struct Report {
@@ -23,6 +43,7 @@ pub async fn run(
     model: &ModelVersion,
     spec: WindowSpec,
     settings: &Settings,
+    trigger: Trigger,
 ) -> Result<Report> {
     let baseline = store::drift_baseline(pool, model.id)
         .await?
@@ -44,6 +65,7 @@ pub async fn run(
         window_end,
         &analysis,
         settings,
+        trigger.as_str(),
     )
     .await?;
     Ok(Report {

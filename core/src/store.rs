@@ -674,6 +674,8 @@ pub struct DriftReport {
     pub refusal_rate_cur: Option<f64>,
     #[schema(value_type = Object)]
     pub settings: serde_json::Value,
+    /// cli, api, schedule or backfill.
+    pub trigger: String,
     pub created_at: DateTime<Utc>,
 }
 
@@ -705,14 +707,15 @@ pub async fn insert_drift_report(
     window_end: DateTime<Utc>,
     analysis: &crate::drift::analysis::Analysis,
     settings: &crate::drift::analysis::Settings,
+    trigger: &str,
 ) -> Result<i64> {
     let s = &analysis.summary;
     let mut tx = pool.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO drift_reports (window_start, window_end, model_version, n_reference, n_current, \
          n_features_analyzed, n_features_drifted, drift_share, weighted_drift_share, status, score_psi, \
-         score_ks_statistic, score_ks_p_value, refusal_rate_ref, refusal_rate_cur, settings) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+         score_ks_statistic, score_ks_p_value, refusal_rate_ref, refusal_rate_cur, settings, trigger) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
     )
     .bind(window_start)
     .bind(window_end)
@@ -730,6 +733,7 @@ pub async fn insert_drift_report(
     .bind(s.refusal_rate_ref)
     .bind(s.refusal_rate_cur)
     .bind(serde_json::to_value(settings)?)
+    .bind(trigger)
     .fetch_one(&mut *tx)
     .await?;
     if !analysis.features.is_empty() {
@@ -765,7 +769,7 @@ pub async fn insert_drift_report(
 const REPORT_COLUMNS: &str =
     "id, window_start, window_end, model_version, n_reference, n_current, \
     n_features_analyzed, n_features_drifted, drift_share, weighted_drift_share, status, score_psi, \
-    score_ks_statistic, score_ks_p_value, refusal_rate_ref, refusal_rate_cur, settings, created_at";
+    score_ks_statistic, score_ks_p_value, refusal_rate_ref, refusal_rate_cur, settings, trigger, created_at";
 
 fn drift_report(r: sqlx::postgres::PgRow) -> DriftReport {
     DriftReport {
@@ -786,6 +790,7 @@ fn drift_report(r: sqlx::postgres::PgRow) -> DriftReport {
         refusal_rate_ref: r.get("refusal_rate_ref"),
         refusal_rate_cur: r.get("refusal_rate_cur"),
         settings: r.get("settings"),
+        trigger: r.get("trigger"),
         created_at: r.get("created_at"),
     }
 }
@@ -866,6 +871,41 @@ pub async fn count_predictions_between(
     .bind(model_version)
     .bind(since)
     .bind(until)
+    .fetch_one(pool)
+    .await?)
+}
+
+/// The status of the newest scheduled report of a model version before `window_end`
+/// (windows without enough predictions do not count).
+pub async fn previous_scheduled_status(
+    pool: &PgPool,
+    model_version: i64,
+    window_end: DateTime<Utc>,
+) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT status FROM drift_reports WHERE model_version = $1 AND trigger = 'schedule' \
+           AND status <> 'INSUFFICIENT_DATA' AND window_end < $2 ORDER BY window_end DESC LIMIT 1",
+    )
+    .bind(model_version)
+    .bind(window_end)
+    .fetch_optional(pool)
+    .await?)
+}
+
+/// Whether the scheduler already reported this window.
+pub async fn scheduled_report_exists(
+    pool: &PgPool,
+    model_version: i64,
+    window_start: DateTime<Utc>,
+    window_end: DateTime<Utc>,
+) -> Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM drift_reports WHERE model_version = $1 AND trigger = 'schedule' \
+           AND window_start = $2 AND window_end = $3)",
+    )
+    .bind(model_version)
+    .bind(window_start)
+    .bind(window_end)
     .fetch_one(pool)
     .await?)
 }

@@ -200,6 +200,20 @@ pub struct ServeArgs {
     #[arg(long, conflicts_with = "backup_dir")]
     pub no_backup: bool,
 
+    /// Length of the drift windows the server reports on by itself, aligned to the clock
+    /// (15m, 1h, 1d): at the end of each, one server computes its report.
+    #[arg(long, env = "SCOREWATCH_DRIFT_EVERY", default_value = "1h", value_parser = reports::parse_duration)]
+    pub drift_every: chrono::Duration,
+
+    /// Do not compute drift reports on a schedule.
+    #[arg(long)]
+    pub no_drift_schedule: bool,
+
+    /// URL that receives a JSON POST when a scheduled report's status changes (OK, WARNING,
+    /// ALERT), naming the features that drifted most. Retried with backoff.
+    #[arg(long, env = "SCOREWATCH_ALERT_WEBHOOK")]
+    pub alert_webhook: Option<String>,
+
     /// Serve the API without API keys. For experiments on a laptop only: anyone who can
     /// reach the port can then read stored credit data.
     #[arg(long, env = "SCOREWATCH_NO_AUTH")]
@@ -388,6 +402,17 @@ async fn serve(args: ServeArgs, logs: LogQueue) -> Result<()> {
     let (state, writer_task) =
         startup::start_services(database.pool.clone(), model, settings, writer)?;
     let shipper = logship::start(logs, database.pool.clone());
+    let scheduler = (!args.no_drift_schedule).then(|| {
+        tokio::spawn(crate::monitor::run(
+            database.pool.clone(),
+            state.model.version.clone(),
+            crate::monitor::Schedule {
+                every: args.drift_every,
+                settings: Settings::default(),
+                webhook: args.alert_webhook.clone(),
+            },
+        ))
+    });
     let (listener, addr) = startup::bind(args.addr).await?;
     let leptos = startup::leptos_options(args.site_root.clone(), addr);
     if !args.site_root.join("pkg").exists() {
@@ -420,10 +445,25 @@ async fn serve(args: ServeArgs, logs: LogQueue) -> Result<()> {
     if let Some(dir) = &backup_dir {
         println!("  backup:      {}", dir.display());
     }
+    if args.no_drift_schedule {
+        println!("  drift:       not scheduled (--no-drift-schedule); run `scorewatch drift`");
+    } else {
+        println!(
+            "  drift:       a report every {} min{}",
+            args.drift_every.num_minutes(),
+            args.alert_webhook
+                .as_deref()
+                .map(|u| format!(", alerts to {u}"))
+                .unwrap_or_default()
+        );
+    }
     println!("  database:    {}", database.url_for_display);
     println!("Press Ctrl-C to stop.");
     startup::serve_until(listener, router, startup::shutdown_signal()).await?;
     tracing::info!("no longer accepting requests: flushing stored predictions and logs");
+    if let Some(s) = scheduler {
+        s.abort();
+    }
     writer_task.shutdown().await;
     shipper.shutdown().await;
     database.pool.close().await;
@@ -606,7 +646,14 @@ async fn drift(args: DriftArgs) -> Result<()> {
     };
     let mut printed_header = false;
     for spec in specs {
-        let report = reports::run(&database.pool, &model, spec, &settings).await?;
+        let report = reports::run(
+            &database.pool,
+            &model,
+            spec,
+            &settings,
+            reports::Trigger::Cli,
+        )
+        .await?;
         bar.inc(1);
         if args.json {
             let (header, features) = store::get_drift_report(&database.pool, report.id)

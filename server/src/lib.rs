@@ -6,11 +6,13 @@
 //! - [`startup`]: router assembly, binding, graceful shutdown.
 //! - [`telemetry`], [`logship`]: logging to stdout and into `api_logs`.
 //! - [`observe`]: the access log and Prometheus metrics.
+//! - [`monitor`]: the drift scheduler and its webhook alerts.
 //! - [`simulate`]: the traffic simulator (an HTTP client of the API).
 
 pub mod api;
 pub mod cli;
 pub mod logship;
+pub mod monitor;
 pub mod observe;
 pub mod simulate;
 pub mod startup;

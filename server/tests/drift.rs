@@ -14,7 +14,7 @@ use scorewatch_core::artifacts::TEST_FILE;
 use scorewatch_core::drift::analysis::{self, Settings, Status, Window};
 use scorewatch_core::predict;
 use scorewatch_core::registry::{self, ActiveModel, InitOptions};
-use scorewatch_core::reports;
+use scorewatch_core::reports::{self, Trigger};
 use scorewatch_core::simulate::{DriftKind, TestSet, DEFAULT_INTENSITIES};
 use scorewatch_core::store::{self, Source, WindowSpec};
 
@@ -59,6 +59,7 @@ async fn the_original_scenario_is_ok_when_clean_and_alert_from_intensity_0_3(poo
                 until: since + Duration::hours(1),
             },
             &Settings::default(),
+            Trigger::Cli,
         )
         .await
         .unwrap();
@@ -138,6 +139,7 @@ async fn too_few_predictions_are_reported_as_such(pool: PgPool) {
         &model.version,
         WindowSpec::Last(100),
         &Settings::default(),
+        Trigger::Cli,
     )
     .await
     .unwrap();
@@ -215,4 +217,83 @@ async fn drift_runs_from_the_api_for_admins_and_is_listed(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(sources, vec!["simulator".to_owned()]);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_scheduler_reports_each_window_once_and_alerts_on_a_status_change(pool: PgPool) {
+    use axum::routing::post;
+    use scorewatch::monitor;
+
+    let model = demo(&pool).await;
+    let test = TestSet::load(&artifacts().join(TEST_FILE), model.model.feature_names()).unwrap();
+    let t0 = Utc.with_ymd_and_hms(2026, 2, 1, 10, 0, 0).unwrap();
+    let hour = Duration::hours(1);
+    for (w, intensity) in [(0, 0.0), (1, 0.5)] {
+        let rows = test.batch(w * 50, 50, intensity, DriftKind::Shift, &[], 1);
+        let mut scored =
+            predict::score(&model, &applications(&model, &rows), Source::Api, None).unwrap();
+        for p in &mut scored {
+            p.created_at = t0 + hour * w as i32 + Duration::minutes(30);
+        }
+        store::insert_predictions(&pool, &scored).await.unwrap();
+    }
+    let settings = Settings::default();
+    // Two servers at the same moment: one computes the window, the other does nothing.
+    let (a, b) = tokio::join!(
+        monitor::report_window(&pool, &model.version, t0, t0 + hour, &settings),
+        monitor::report_window(&pool, &model.version, t0, t0 + hour, &settings),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert!(
+        a.is_some() != b.is_some(),
+        "exactly one server reports the window"
+    );
+    let again = monitor::report_window(&pool, &model.version, t0, t0 + hour, &settings)
+        .await
+        .unwrap();
+    assert!(again.is_none(), "a reported window is not reported again");
+    let (first, previous) = a.or(b).unwrap();
+    assert_eq!(first.analysis.summary.status, Status::Ok);
+    assert_eq!(previous, None);
+
+    let (second, previous) =
+        monitor::report_window(&pool, &model.version, t0 + hour, t0 + hour * 2, &settings)
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(second.analysis.summary.status, Status::Alert);
+    assert_eq!(previous.as_deref(), Some("OK"));
+
+    // The alert reaches a webhook that fails once, thanks to the retry.
+    let received = std::sync::Arc::new(tokio::sync::Mutex::new(Vec::<serde_json::Value>::new()));
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let hook = {
+        let (received, calls) = (received.clone(), calls.clone());
+        axum::Router::new().route(
+            "/hook",
+            post(
+                move |axum::Json(body): axum::Json<serde_json::Value>| async move {
+                    if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                        return StatusCode::SERVICE_UNAVAILABLE;
+                    }
+                    received.lock().await.push(body);
+                    StatusCode::OK
+                },
+            ),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, hook).await.unwrap() });
+    let body = monitor::alert_body(&model.version, &second, "OK");
+    let delivered =
+        monitor::deliver(reqwest::Client::new(), format!("http://{addr}/hook"), body).await;
+    assert!(delivered);
+    let got = received.lock().await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0]["previous_status"], "OK");
+    assert_eq!(got[0]["status"], "ALERT");
+    assert_eq!(got[0]["report_id"], second.id);
+    assert_eq!(got[0]["top_drifted_features"].as_array().unwrap().len(), 10);
+    assert!(got[0]["text"].as_str().unwrap().contains("OK -> ALERT"));
 }

@@ -148,7 +148,7 @@ pub async fn run(
     let req: RunRequest = serde_json::from_slice(&body).map_err(json_error)?;
     let (spec, settings) = window_and_settings(&req).map_err(ApiError::Validation)?;
     let model = &state.model.version;
-    let report = reports::run(&state.pool, model, spec, &settings)
+    let report = reports::run(&state.pool, model, spec, &settings, reports::Trigger::Api)
         .await
         .map_err(ApiError::from_store)?;
     let (report, features) = store::get_drift_report(&state.pool, report.id)
