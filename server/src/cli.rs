@@ -143,7 +143,7 @@ impl DbArgs {
         }
     }
 
-    async fn open(&self) -> Result<Database> {
+    pub async fn open(&self) -> Result<Database> {
         Database::open(&self.location(), self.db_max_connections).await
     }
 }

@@ -70,6 +70,20 @@ pub struct SimulateArgs {
     /// Seed of the `missing` kind's random draws.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+
+    /// Instead of sending requests, write DAYS days of history straight into the database
+    /// (through the same scoring and storage code), --per-day predictions a day spread over
+    /// the day, clean for the first half of the days and then drifting up to the largest
+    /// of --intensities; then one drift report per day.
+    #[arg(long, value_name = "DAYS")]
+    pub backfill: Option<u32>,
+
+    /// Predictions per backfilled day.
+    #[arg(long, default_value_t = 500)]
+    pub per_day: usize,
+
+    #[command(flatten)]
+    pub db: crate::cli::DbArgs,
 }
 
 fn parse_pause(s: &str) -> Result<Duration, String> {
@@ -102,6 +116,9 @@ struct BatchStats {
 }
 
 pub async fn run(args: SimulateArgs) -> Result<()> {
+    if let Some(days) = args.backfill {
+        return backfill(&args, days).await;
+    }
     if args.batch_size == 0 || args.n_batches == 0 {
         bail!("--batch-size and --n-batches must be at least 1");
     }
@@ -279,4 +296,124 @@ pub async fn run(args: SimulateArgs) -> Result<()> {
     }
     bar.finish_and_clear();
     Ok(())
+}
+
+/// Intensity of backfilled day `d` of `days` (0 = oldest): clean for the first half, then
+/// rising linearly to `max` on the last day.
+fn backfill_intensity(d: u32, days: u32, max: f64) -> f64 {
+    let clean = days / 2;
+    if d < clean || days <= 1 {
+        return 0.0;
+    }
+    let steps = (days - clean) as f64;
+    max * (d - clean + 1) as f64 / steps
+}
+
+async fn backfill(args: &SimulateArgs, days: u32) -> Result<()> {
+    use chrono::{Duration as Span, DurationRound, Utc};
+    use scorewatch_core::application::Application;
+    use scorewatch_core::drift::analysis::Settings;
+    use scorewatch_core::predict;
+    use scorewatch_core::registry;
+    use scorewatch_core::reports::{self, Trigger};
+    use scorewatch_core::store::{self, Source, WindowSpec};
+
+    if days == 0 || args.per_day == 0 {
+        bail!("--backfill and --per-day must be at least 1");
+    }
+    let database = args.db.open().await?;
+    let model = registry::load_active(&database.pool)
+        .await?
+        .context("no active model: register one with `scorewatch init`")?;
+    let names = model.model.feature_names().to_vec();
+    let path = args.test_file.clone();
+    let test = tokio::task::spawn_blocking(move || TestSet::load(&path, &names)).await??;
+    let drifted: Vec<usize> = args
+        .features
+        .iter()
+        .map(|f| {
+            model
+                .model
+                .feature_index(f)
+                .with_context(|| format!("--features: the model has no feature {f}"))
+        })
+        .collect::<Result<_>>()?;
+    let max = args.intensities.iter().copied().fold(0.0, f64::max);
+    let today = Utc::now().duration_trunc(Span::days(1))?;
+    let bar = ProgressBar::new(days as u64).with_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} days ({eta} left) {msg}")
+            .expect("valid template"),
+    );
+    let mut summaries = Vec::new();
+    for d in 0..days {
+        let day_start = today - Span::days((days - d) as i64);
+        let intensity = backfill_intensity(d, days, max);
+        let rows = test.batch(
+            d as usize * args.per_day,
+            args.per_day,
+            intensity,
+            args.kind,
+            &drifted,
+            args.seed.wrapping_add(d as u64),
+        );
+        let applications: Vec<Application> = rows
+            .iter()
+            .enumerate()
+            .map(|(k, r)| Application::from_values(Some(100_000 + k as i64), r, &model.model))
+            .collect::<Result<_, _>>()?;
+        let active = model.clone();
+        let mut scored = tokio::task::spawn_blocking(move || {
+            predict::score(&active, &applications, Source::Simulator, None)
+        })
+        .await??;
+        let step = Span::seconds(86_400 / args.per_day as i64);
+        for (k, p) in scored.iter_mut().enumerate() {
+            p.created_at = day_start + step * k as i32;
+        }
+        store::insert_predictions(&database.pool, &scored).await?;
+        let report = reports::run(
+            &database.pool,
+            &model.version,
+            WindowSpec::Range {
+                since: day_start,
+                until: day_start + Span::days(1),
+            },
+            &Settings::default(),
+            Trigger::Backfill,
+        )
+        .await?;
+        bar.set_message(report.analysis.summary.status.as_str());
+        bar.inc(1);
+        summaries.push((day_start, intensity, report));
+    }
+    bar.finish_and_clear();
+    println!(
+        "{:<10}  {:>9}  {:>6}  {:>7}  status",
+        "day", "intensity", "report", "drifted"
+    );
+    for (day, intensity, r) in summaries {
+        let s = &r.analysis.summary;
+        println!(
+            "{:<10}  {:>9.2}  {:>6}  {:>6.1}%  {}",
+            day.format("%Y-%m-%d"),
+            intensity,
+            r.id,
+            100.0 * s.drift_share,
+            s.status.as_str()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backfill_drift_starts_half_way_and_reaches_the_maximum() {
+        let v: Vec<f64> = (0..6).map(|d| backfill_intensity(d, 6, 0.6)).collect();
+        assert_eq!(v[..3], [0.0, 0.0, 0.0]);
+        assert!((v[3] - 0.2).abs() < 1e-12 && (v[5] - 0.6).abs() < 1e-12);
+        assert!(v.windows(2).all(|w| w[0] <= w[1]));
+    }
 }
