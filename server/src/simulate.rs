@@ -366,7 +366,7 @@ async fn backfill(args: &SimulateArgs, days: u32) -> Result<()> {
             predict::score(&active, &applications, Source::Simulator, None)
         })
         .await??;
-        let step = Span::seconds(86_400 / args.per_day as i64);
+        let step = Span::microseconds(86_400_000_000 / args.per_day as i64);
         for (k, p) in scored.iter_mut().enumerate() {
             p.created_at = day_start + step * k as i32;
         }
