@@ -9,7 +9,8 @@
 //! - [`registry`]: registering a model version with its reference, loading the active one.
 //! - [`predict`]: scoring applications into storable predictions.
 //! - [`drift`]: drift statistics and the analysis of a window against the reference.
-//! - [`reports`]: drift reports over windows of stored predictions.
+//! - [`reports`], [`html_report`]: drift reports over windows of stored predictions, and
+//!   their self-contained HTML form.
 //! - [`simulate`]: test-set traffic with injected drift.
 //! - [`writer`], [`backup`]: group commit of predictions, and their JSONL backup.
 //! - [`keys`]: API keys and roles.
@@ -22,6 +23,7 @@ pub mod catalog;
 pub mod demo;
 pub mod drift;
 pub mod embedded;
+pub mod html_report;
 pub mod keys;
 pub mod metrics;
 pub mod predict;

@@ -116,6 +116,35 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// A stored report as one self-contained HTML page (None when there is no such report).
+/// Re-reads the window's predictions to draw the distributions.
+pub async fn html(pool: &PgPool, id: i64) -> Result<Option<String>> {
+    let Some((report, features)) = store::get_drift_report(pool, id).await? else {
+        return Ok(None);
+    };
+    let charts = match store::drift_baseline(pool, report.model_version).await? {
+        Some(baseline) => {
+            // Reports over the newest N end at their last prediction: include it.
+            let spec = WindowSpec::Range {
+                since: report.window_start,
+                until: report.window_end + Duration::microseconds(1),
+            };
+            let (window, _, _) =
+                store::drift_window(pool, report.model_version, baseline.features.len(), spec)
+                    .await?;
+            let chosen = crate::html_report::charted_features(&features);
+            tokio::task::spawn_blocking(move || {
+                crate::html_report::histograms(&baseline, &window, &chosen)
+            })
+            .await?
+        }
+        None => Vec::new(),
+    };
+    Ok(Some(crate::html_report::render(
+        &report, &features, &charts,
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

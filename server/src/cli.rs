@@ -67,6 +67,8 @@ pub enum Command {
     /// Analyse windows of stored predictions for data drift against the training
     /// reference; each window's report is stored (and shown in the dashboard).
     Drift(DriftArgs),
+    /// Write a stored drift report as one self-contained HTML file (opens with no network).
+    Report(ReportArgs),
     /// Replay the test set through a running API with gradual and sudden drift.
     Simulate(crate::simulate::SimulateArgs),
     /// Put back predictions from JSONL backup files that the database does not have
@@ -317,6 +319,20 @@ pub struct DriftArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    /// Report id (listed by `scorewatch drift` and GET /api/v1/drift/reports).
+    #[arg(long)]
+    pub id: i64,
+
+    /// Output file. Default: drift-report-<id>.html.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct DemoDataArgs {
     /// Output directory.
     #[arg(long, default_value = "artifacts")]
@@ -359,6 +375,7 @@ pub async fn run(cli: Cli, logs: LogQueue) -> Result<()> {
         Command::Keys(cmd) => keys_command(cmd).await,
         Command::ReplayBackup(args) => replay_backup(args).await,
         Command::Drift(args) => drift(args).await,
+        Command::Report(args) => report(args).await,
         Command::Simulate(args) => crate::simulate::run(args).await,
     }
 }
@@ -712,6 +729,29 @@ async fn drift(args: DriftArgs) -> Result<()> {
         });
     }
     bar.finish_and_clear();
+    Ok(())
+}
+
+async fn report(args: ReportArgs) -> Result<()> {
+    let database = args.db.open().await?;
+    let bar = spinner("reading the report and its window");
+    let html = reports::html(&database.pool, args.id).await;
+    bar.finish_and_clear();
+    let html = html?.with_context(|| {
+        format!(
+            "no drift report {} (list them with GET /api/v1/drift/reports)",
+            args.id
+        )
+    })?;
+    let out = args
+        .out
+        .unwrap_or_else(|| PathBuf::from(format!("drift-report-{}.html", args.id)));
+    std::fs::write(&out, &html).with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "wrote {} ({:.0} KB)",
+        out.display(),
+        html.len() as f64 / 1024.0
+    );
     Ok(())
 }
 

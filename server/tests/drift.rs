@@ -193,6 +193,26 @@ async fn drift_runs_from_the_api_for_admins_and_is_listed(pool: PgPool) {
     let (status, _) = app.send(app.get("/api/v1/drift/reports/999999")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
+    // The HTML report: one small page that needs no network.
+    let (status, html) = app
+        .text(app.get(&format!("/api/v1/drift/reports/{id}/html")))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains(&format!("Drift report {id}")));
+    // Charts for the most drifted and most important features that have values in the
+    // window: here only the two the requests sent.
+    assert_eq!(html.matches("<svg").count(), 2);
+    assert!(html.contains("<figcaption>EXT_SOURCE_2</figcaption>"));
+    assert_eq!(html.matches("<tr").count(), 1 + 419);
+    assert!(html.contains("EXT_SOURCE_2"));
+    assert!(
+        !html.contains("src=") && !html.contains("href="),
+        "nothing fetched"
+    );
+    assert!(html.len() < 400 * 1024, "{} bytes", html.len());
+    println!("HTML report: {} KB", html.len() / 1024);
+
     let (status, _) = app
         .send(app.post(
             "/api/v1/drift/run",

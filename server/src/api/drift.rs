@@ -189,3 +189,34 @@ fn window_and_settings(req: &RunRequest) -> Result<(WindowSpec, Settings), Strin
     };
     Ok((spec, settings))
 }
+
+/// The report as one self-contained HTML page (no network needed to open it).
+#[utoipa::path(
+    get,
+    path = "/api/v1/drift/reports/{id}/html",
+    tag = "drift",
+    params(("id" = i64, Path, description = "Report id")),
+    security(("api_key" = [])),
+    responses(
+        (status = 200, description = "The report page", content_type = "text/html", body = String),
+        (status = 401, description = "No or unknown API key", body = ErrorBody),
+        (status = 403, description = "The key's role may not read", body = ErrorBody),
+        (status = 404, description = "No such report", body = ErrorBody),
+    )
+)]
+pub async fn get_report_html(
+    State(state): State<AppState>,
+    _auth: Authorized<auth::Read>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let html = reports::html(&state.pool, id)
+        .await
+        .map_err(ApiError::from_store)?
+        .ok_or_else(|| ApiError::NotFound(format!("no drift report {id}")))?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        html,
+    )
+        .into_response())
+}

@@ -40,5 +40,9 @@ pub fn routes(batch_body_limit: usize) -> Router<ServerState> {
         .route("/api/v1/predictions/{id}", get(predictions::get_prediction))
         .route("/api/v1/drift/reports", get(drift::list_reports))
         .route("/api/v1/drift/reports/{id}", get(drift::get_report))
+        .route(
+            "/api/v1/drift/reports/{id}/html",
+            get(drift::get_report_html),
+        )
         .route("/api/v1/drift/run", post(drift::run))
 }

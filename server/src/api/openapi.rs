@@ -21,6 +21,7 @@ use super::{drift, error, health, model, predict, predictions};
         predictions::get_prediction,
         drift::list_reports,
         drift::get_report,
+        drift::get_report_html,
         drift::run,
         health::healthz,
         health::readyz,

@@ -1,0 +1,272 @@
+//! A drift report as one self-contained HTML file: summary, every feature's statistics in a
+//! sortable table, and reference-vs-window histograms (inline SVG) for the most drifted and
+//! the most important features. No network needed to open it, and small: no chart library
+//! is embedded (a few hundred kilobytes for 419 features).
+
+use std::fmt::Write;
+
+use crate::drift::analysis::Baseline;
+use crate::store::{DriftFeature, DriftReport};
+
+/// Histograms drawn per group (most drifted, most important).
+pub const CHARTS_PER_GROUP: usize = 8;
+const BINS: usize = 20;
+
+/// One feature's distributions on shared bins.
+#[derive(Debug, Clone)]
+pub struct Histogram {
+    pub feature: String,
+    pub edges: Vec<f64>,
+    pub reference: Vec<f64>,
+    pub current: Vec<f64>,
+}
+
+/// Shares of reference and window values on 20 equal bins between the reference's 1st
+/// and 99th percentiles (values outside fall in the end bins).
+pub fn histogram(feature: &str, sorted_reference: &[f64], current: &[f64]) -> Option<Histogram> {
+    if sorted_reference.is_empty() || current.is_empty() {
+        return None;
+    }
+    let lo = crate::reference::quantile_sorted(sorted_reference, 0.01);
+    let mut hi = crate::reference::quantile_sorted(sorted_reference, 0.99);
+    if hi <= lo {
+        hi = lo + 1.0;
+    }
+    let width = (hi - lo) / BINS as f64;
+    let edges: Vec<f64> = (0..=BINS).map(|i| lo + width * i as f64).collect();
+    let shares = |values: &[f64]| {
+        let mut counts = [0.0; BINS];
+        for &v in values {
+            let i = ((v - lo) / width).floor();
+            let i = if i.is_nan() {
+                0
+            } else {
+                (i.max(0.0) as usize).min(BINS - 1)
+            };
+            counts[i] += 1.0;
+        }
+        let n = values.len() as f64;
+        counts.iter().map(|c| c / n).collect::<Vec<_>>()
+    };
+    Some(Histogram {
+        feature: feature.to_owned(),
+        reference: shares(sorted_reference),
+        current: shares(current),
+        edges,
+    })
+}
+
+/// The features to chart: the most drifted (smallest corrected p-value), then the most
+/// important not already chosen.
+pub fn charted_features(features: &[DriftFeature]) -> Vec<String> {
+    let mut drifted: Vec<&DriftFeature> = features.iter().filter(|f| f.drift).collect();
+    drifted.sort_by(|a, b| {
+        a.p_adjusted
+            .unwrap_or(1.0)
+            .total_cmp(&b.p_adjusted.unwrap_or(1.0))
+    });
+    let mut chosen: Vec<String> = drifted
+        .iter()
+        .take(CHARTS_PER_GROUP)
+        .map(|f| f.feature.clone())
+        .collect();
+    let mut important: Vec<&DriftFeature> = features.iter().collect();
+    important.sort_by(|a, b| {
+        b.importance
+            .unwrap_or(0.0)
+            .total_cmp(&a.importance.unwrap_or(0.0))
+    });
+    for f in important {
+        if chosen.len() >= 2 * CHARTS_PER_GROUP {
+            break;
+        }
+        if !chosen.contains(&f.feature) {
+            chosen.push(f.feature.clone());
+        }
+    }
+    chosen
+}
+
+/// Histograms of the charted features, from the baseline and the window's rows.
+pub fn histograms(
+    baseline: &Baseline,
+    window: &crate::drift::analysis::Window,
+    chosen: &[String],
+) -> Vec<Histogram> {
+    let n = baseline.features.len();
+    chosen
+        .iter()
+        .filter_map(|name| {
+            let j = baseline.features.iter().position(|f| &f.feature == name)?;
+            let current: Vec<f64> = (0..window.n_rows)
+                .map(|i| window.rows[i * n + j])
+                .filter(|v| !v.is_nan())
+                .collect();
+            histogram(name, &baseline.features[j].sorted_sample, &current)
+        })
+        .collect()
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn num(v: Option<f64>, digits: usize) -> String {
+    match v {
+        Some(x) if x.is_finite() => {
+            if x != 0.0 && x.abs() < 1e-3 {
+                format!("{x:.2e}")
+            } else {
+                format!("{x:.digits$}")
+            }
+        }
+        _ => "".into(),
+    }
+}
+
+fn status_colour(status: &str) -> &'static str {
+    match status {
+        "OK" => "#1b7f3b",
+        "WARNING" => "#b8860b",
+        "ALERT" => "#b3261e",
+        _ => "#555",
+    }
+}
+
+fn svg(h: &Histogram) -> String {
+    let (w, ht, pad) = (360.0, 140.0, 24.0);
+    let max = h
+        .reference
+        .iter()
+        .chain(&h.current)
+        .copied()
+        .fold(0.0f64, f64::max)
+        .max(1e-9);
+    let bw = (w - 2.0 * pad) / BINS as f64;
+    let mut out = format!(
+        r##"<svg viewBox="0 0 {w} {ht}" width="{w}" height="{ht}" role="img" aria-label="{}"><line x1="{pad}" y1="{y0}" x2="{x1}" y2="{y0}" stroke="#999"/>"##,
+        esc(&h.feature),
+        y0 = ht - pad,
+        x1 = w - pad
+    );
+    for (i, (r, c)) in h.reference.iter().zip(&h.current).enumerate() {
+        let x = pad + bw * i as f64;
+        let rh = (ht - 2.0 * pad) * r / max;
+        let ch = (ht - 2.0 * pad) * c / max;
+        let _ = write!(
+            out,
+            r##"<rect x="{x:.1}" y="{:.1}" width="{:.1}" height="{rh:.1}" fill="#8aa4c8"><title>reference {:.1}%</title></rect><rect x="{:.1}" y="{:.1}" width="{:.1}" height="{ch:.1}" fill="#e07b39"><title>window {:.1}%</title></rect>"##,
+            ht - pad - rh,
+            bw / 2.0 - 0.5,
+            100.0 * r,
+            x + bw / 2.0,
+            ht - pad - ch,
+            bw / 2.0 - 0.5,
+            100.0 * c
+        );
+    }
+    let _ = write!(
+        out,
+        r#"<text x="{pad}" y="{}" font-size="10">{}</text><text x="{}" y="{}" font-size="10" text-anchor="end">{}</text></svg>"#,
+        ht - 8.0,
+        num(h.edges.first().copied(), 3),
+        w - pad,
+        ht - 8.0,
+        num(h.edges.last().copied(), 3)
+    );
+    out
+}
+
+/// The whole page.
+pub fn render(report: &DriftReport, features: &[DriftFeature], charts: &[Histogram]) -> String {
+    let mut out = String::with_capacity(64 * 1024 + 400 * features.len());
+    let colour = status_colour(&report.status);
+    let _ = write!(
+        out,
+        r##"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Drift report {id}: {status}</title><style>
+body{{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#1d1d1f;max-width:1200px}}h1{{font-size:22px}}
+.status{{display:inline-block;padding:2px 10px;border-radius:4px;color:#fff;background:{colour}}}
+dl{{display:grid;grid-template-columns:max-content auto;gap:4px 16px}}dt{{color:#555}}code{{word-break:break-all}}
+table{{border-collapse:collapse;width:100%;font-size:12px}}th,td{{padding:3px 6px;border-bottom:1px solid #e3e3e3;text-align:right}}
+th{{cursor:pointer;position:sticky;top:0;background:#f6f6f6}}td:first-child,th:first-child,td:nth-child(2){{text-align:left}}
+tr.drift td{{background:#fdecea}}.charts{{display:flex;flex-wrap:wrap;gap:12px}}figure{{margin:0}}figcaption{{font-size:12px}}
+.key span{{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}}input{{padding:4px;width:260px}}
+</style></head><body>
+<h1>Drift report {id} <span class="status">{status}</span></h1>
+<dl><dt>Window</dt><dd>{start} to {end} (UTC)</dd><dt>Model version</dt><dd>{mv}</dd>
+<dt>Predictions</dt><dd>{n_cur} in the window; reference of {n_ref} rows</dd>
+<dt>Drifted features</dt><dd>{drifted} of {analysed} ({share:.1}%; importance-weighted {wshare})</dd>
+<dt>Score drift</dt><dd>PSI {spsi}, KS {sks} (p {sksp})</dd>
+<dt>Refusal rate</dt><dd>{rcur} in the window, {rref} on the reference</dd>
+<dt>Settings</dt><dd><code>{settings}</code></dd></dl>"##,
+        id = report.id,
+        status = esc(&report.status),
+        start = report.window_start.format("%Y-%m-%d %H:%M:%S"),
+        end = report.window_end.format("%Y-%m-%d %H:%M:%S"),
+        mv = report.model_version,
+        n_cur = report.n_current,
+        n_ref = report.n_reference,
+        drifted = report.n_features_drifted,
+        analysed = report.n_features_analyzed,
+        share = 100.0 * report.drift_share,
+        wshare = report
+            .weighted_drift_share
+            .map_or("-".into(), |v| format!("{:.1}%", 100.0 * v)),
+        spsi = num(report.score_psi, 3),
+        sks = num(report.score_ks_statistic, 3),
+        sksp = num(report.score_ks_p_value, 4),
+        rcur = report
+            .refusal_rate_cur
+            .map_or("-".into(), |v| format!("{:.1}%", 100.0 * v)),
+        rref = report
+            .refusal_rate_ref
+            .map_or("-".into(), |v| format!("{:.1}%", 100.0 * v)),
+        settings = esc(&report.settings.to_string()),
+    );
+    if !charts.is_empty() {
+        out.push_str(r##"<h2>Reference and window distributions</h2><p class="key">Share of values per bin (1st to 99th reference percentile):<span style="background:#8aa4c8"></span>reference<span style="background:#e07b39"></span>window</p><div class="charts">"##);
+        for h in charts {
+            let _ = write!(
+                out,
+                "<figure>{}<figcaption>{}</figcaption></figure>",
+                svg(h),
+                esc(&h.feature)
+            );
+        }
+        out.push_str("</div>");
+    }
+    out.push_str(r#"<h2>Every feature</h2><p><input id="filter" placeholder="filter features" aria-label="filter features"> Click a column to sort.</p><table id="features"><thead><tr><th>feature</th><th>test</th><th>KS D</th><th>KS p</th><th>chi2</th><th>chi2 p</th><th>missing p</th><th>p adjusted</th><th>PSI</th><th>Wasserstein/sd</th><th>JS</th><th>missing ref</th><th>missing window</th><th>importance</th><th>drift</th></tr></thead><tbody>"#);
+    for f in features {
+        let _ = write!(
+            out,
+            "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}%</td><td>{:.1}%</td><td>{}</td><td>{}</td></tr>",
+            if f.drift { r#" class="drift""# } else { "" },
+            esc(&f.feature),
+            esc(&f.test),
+            num(f.ks_statistic, 3),
+            num(f.ks_p_value, 4),
+            num(f.chi2_statistic, 2),
+            num(f.chi2_p_value, 4),
+            num(f.missing_p_value, 4),
+            num(f.p_adjusted, 4),
+            num(f.psi, 3),
+            num(f.wasserstein_norm, 3),
+            num(f.jensen_shannon, 3),
+            100.0 * f.missing_rate_ref,
+            100.0 * f.missing_rate_cur,
+            num(f.importance, 1),
+            if f.drift { "yes" } else { "" }
+        );
+    }
+    out.push_str(r#"</tbody></table><script>
+const t=document.getElementById('features'),b=t.tBodies[0];
+document.getElementById('filter').addEventListener('input',e=>{const q=e.target.value.toLowerCase();for(const r of b.rows)r.hidden=!r.cells[0].textContent.toLowerCase().includes(q);});
+t.tHead.addEventListener('click',e=>{const i=e.target.cellIndex;if(i===undefined)return;const asc=t.dataset.col==i&&t.dataset.dir!='asc';t.dataset.col=i;t.dataset.dir=asc?'asc':'desc';
+const v=c=>{const s=c.cells[i].textContent.replace('%','');const x=parseFloat(s);return isNaN(x)?s:x;};
+[...b.rows].sort((p,q)=>{const x=v(p),y=v(q);const r=typeof x=='number'&&typeof y=='number'?x-y:String(x).localeCompare(String(y));return asc?r:-r;}).forEach(r=>b.appendChild(r));});
+</script></body></html>"#);
+    out
+}
