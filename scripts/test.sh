@@ -73,4 +73,7 @@ say "server up at $BASE_URL"
 SCOREWATCH_API_KEY="$(env -u DATABASE_URL SCOREWATCH_DATA_DIR=target/test-run/e2e-data \
   target/debug/scorewatch keys create --role scorer --name browser-tests | tail -n 1)"
 export SCOREWATCH_API_KEY
+# The admin key `serve` created at its first start, for the tests that run drift reports.
+SCOREWATCH_ADMIN_KEY="$(cat target/test-run/e2e-data/admin-key)"
+export SCOREWATCH_ADMIN_KEY
 node --test --test-concurrency=1 end2end/tests/

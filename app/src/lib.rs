@@ -10,7 +10,7 @@ pub mod pages;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::StaticSegment;
+use leptos_router::{ParamSegment, StaticSegment};
 
 /// The HTML document around the application.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -49,11 +49,17 @@ pub fn App() -> impl IntoView {
                 <A href="/" attr:class="brand">"scorewatch"</A>
                 <nav>
                     <A href="/">"Overview"</A>
+                    <A href="/drift">"Drift"</A>
                 </nav>
             </header>
             <main>
                 <Routes fallback=|| view! { <pages::NotFound/> }>
                     <Route path=StaticSegment("") view=pages::overview::Overview/>
+                    <Route path=StaticSegment("drift") view=pages::drift::DriftList/>
+                    <Route
+                        path=(StaticSegment("drift"), ParamSegment("id"))
+                        view=pages::drift::DriftReportPage
+                    />
                 </Routes>
             </main>
         </Router>

@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod drift;
 pub mod overview;
 
 use leptos::prelude::*;
