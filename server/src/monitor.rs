@@ -69,7 +69,8 @@ pub async fn run(pool: PgPool, model: ModelVersion, schedule: Schedule) {
 }
 
 /// Reports [start, end) unless another server holds the window's lock or already reported
-/// it. Returns the report and the previous scheduled status.
+/// it, or the window has no predictions. Returns the report and the previous scheduled
+/// status.
 pub async fn report_window(
     pool: &PgPool,
     model: &ModelVersion,
@@ -89,6 +90,10 @@ pub async fn report_window(
     }
     let result = async {
         if store::scheduled_report_exists(pool, model.id, start, end).await? {
+            return Ok(None);
+        }
+        // No traffic, nothing to compare (as `scorewatch drift --window` skips such windows).
+        if store::count_predictions_between(pool, model.id, start, end).await? == 0 {
             return Ok(None);
         }
         let previous = store::previous_scheduled_status(pool, model.id, end).await?;
