@@ -78,3 +78,31 @@ pub fn feature_row(f: &scorewatch_core::store::DriftFeature) -> DriftFeatureRow 
         drift: f.drift,
     }
 }
+
+/// The model page: the active version's card and its features.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelCardView {
+    pub id: i64,
+    pub name: String,
+    pub sha256: String,
+    pub created_at: String,
+    pub threshold: f64,
+    /// Training metrics by name (AUC, rows, default rate...), as the model card has them.
+    pub metrics: Vec<(String, String)>,
+    /// Most important first.
+    pub features: Vec<ModelFeature>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelFeature {
+    pub name: String,
+    pub importance: f64,
+    /// Share of the total gain.
+    pub importance_share: f64,
+    pub median: Option<f64>,
+    pub q25: Option<f64>,
+    pub q75: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub missing_rate: Option<f64>,
+}

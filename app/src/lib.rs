@@ -50,12 +50,14 @@ pub fn App() -> impl IntoView {
                 <nav>
                     <A href="/">"Overview"</A>
                     <A href="/drift">"Drift"</A>
+                    <A href="/model">"Model"</A>
                 </nav>
             </header>
             <main>
                 <Routes fallback=|| view! { <pages::NotFound/> }>
                     <Route path=StaticSegment("") view=pages::overview::Overview/>
                     <Route path=StaticSegment("drift") view=pages::drift::DriftList/>
+                    <Route path=StaticSegment("model") view=pages::model::ModelPage/>
                     <Route
                         path=(StaticSegment("drift"), ParamSegment("id"))
                         view=pages::drift::DriftReportPage

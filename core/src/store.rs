@@ -909,3 +909,42 @@ pub async fn scheduled_report_exists(
     .fetch_one(pool)
     .await?)
 }
+
+/// A feature's reference statistics, as shown on the model page.
+#[derive(Debug, Clone)]
+pub struct ReferenceStats {
+    pub feature: String,
+    pub mean: Option<f64>,
+    pub std: Option<f64>,
+    pub median: Option<f64>,
+    pub q25: Option<f64>,
+    pub q75: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub missing_rate: f64,
+}
+
+/// Reference statistics of a model version's features, in model order.
+pub async fn reference_stats(pool: &PgPool, model_version: i64) -> Result<Vec<ReferenceStats>> {
+    let rows = sqlx::query(
+        "SELECT feature, mean, std, median, q25, q75, min, max, missing_rate \
+           FROM training_reference WHERE model_version = $1 ORDER BY position",
+    )
+    .bind(model_version)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ReferenceStats {
+            feature: r.get("feature"),
+            mean: r.get("mean"),
+            std: r.get("std"),
+            median: r.get("median"),
+            q25: r.get("q25"),
+            q75: r.get("q75"),
+            min: r.get("min"),
+            max: r.get("max"),
+            missing_rate: r.get("missing_rate"),
+        })
+        .collect())
+}

@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod drift;
+pub mod model;
 pub mod overview;
 
 use leptos::prelude::*;

@@ -1,0 +1,166 @@
+//! `/model`: the active model's card, feature importances and reference statistics.
+
+use leptos::prelude::*;
+
+use crate::dto::{ModelCardView, ModelFeature};
+
+/// The active model version with its reference statistics.
+#[server]
+pub async fn get_model_card() -> Result<ModelCardView, ServerFnError> {
+    use crate::dto::ModelFeature;
+    use scorewatch_core::{state::AppState, store};
+    let state = expect_context::<AppState>();
+    let v = &state.model.version;
+    let stats = store::reference_stats(&state.pool, v.id)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %format!("{e:#}"), "reading reference statistics");
+            ServerFnError::new("the database could not be read")
+        })?;
+    let total: f64 = v.importances.iter().sum();
+    let mut features: Vec<ModelFeature> = v
+        .feature_names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let importance = v.importances.get(i).copied().unwrap_or(0.0);
+            let s = stats.iter().find(|s| &s.feature == name);
+            ModelFeature {
+                name: name.clone(),
+                importance,
+                importance_share: if total > 0.0 { importance / total } else { 0.0 },
+                median: s.and_then(|s| s.median),
+                q25: s.and_then(|s| s.q25),
+                q75: s.and_then(|s| s.q75),
+                min: s.and_then(|s| s.min),
+                max: s.and_then(|s| s.max),
+                missing_rate: s.map(|s| s.missing_rate),
+            }
+        })
+        .collect();
+    features.sort_by(|a, b| b.importance.total_cmp(&a.importance));
+    let metrics = match &v.metrics {
+        serde_json::Value::Object(m) => m.iter().map(|(k, v)| (k.clone(), v.to_string())).collect(),
+        _ => Vec::new(),
+    };
+    Ok(ModelCardView {
+        id: v.id,
+        name: v.name.clone(),
+        sha256: v.sha256.clone(),
+        created_at: v.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        threshold: v.threshold,
+        metrics,
+        features,
+    })
+}
+
+fn value(x: Option<f64>) -> String {
+    match x {
+        Some(v) if v.abs() >= 1e5 || (v != 0.0 && v.abs() < 1e-3) => format!("{v:.3e}"),
+        Some(v) => format!("{v:.3}"),
+        None => "–".into(),
+    }
+}
+
+#[component]
+pub fn ModelPage() -> impl IntoView {
+    let card = Resource::new(|| (), |_| get_model_card());
+    view! {
+        <section class="card">
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || {
+                    card.get()
+                        .map(|r| match r {
+                            Ok(card) => view! { <CardView card/> }.into_any(),
+                            Err(e) => {
+                                view! {
+                                    <p class="error" role="alert">
+                                        "Could not load the model: " {e.to_string()}
+                                    </p>
+                                }
+                                    .into_any()
+                            }
+                        })
+                }}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn CardView(card: ModelCardView) -> impl IntoView {
+    let top = card
+        .features
+        .first()
+        .map(|f| f.importance_share)
+        .unwrap_or(1.0)
+        .max(1e-12);
+    view! {
+        <h1>{format!("Model #{} {}", card.id, card.name)}</h1>
+        <dl class="stats">
+            <div>
+                <dt>"Decision threshold"</dt>
+                <dd data-testid="threshold">{format!("{:.3}", card.threshold)}</dd>
+            </div>
+            <div>
+                <dt>"Registered"</dt>
+                <dd>{card.created_at}</dd>
+            </div>
+            <div>
+                <dt>"Model file SHA-256"</dt>
+                <dd class="mono" title=card.sha256.clone()>{card.sha256.chars().take(12).collect::<String>()}</dd>
+            </div>
+            {card
+                .metrics
+                .into_iter()
+                .map(|(k, v)| {
+                    view! {
+                        <div>
+                            <dt>{k.replace('_', " ")}</dt>
+                            <dd data-metric=k.clone()>{v}</dd>
+                        </div>
+                    }
+                })
+                .collect_view()}
+        </dl>
+        <h2>"Features by importance (share of total gain) and reference statistics"</h2>
+        <div class="table-wrap">
+            <table class="data" data-testid="model-features">
+                <thead>
+                    <tr>
+                        <th>"Feature"</th>
+                        <th>"Importance"</th>
+                        <th class="num">"Median"</th>
+                        <th class="num">"Q25 – Q75"</th>
+                        <th class="num">"Min – max"</th>
+                        <th class="num">"Missing"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {card
+                        .features
+                        .into_iter()
+                        .map(|f: ModelFeature| {
+                            let width = format!("width: {:.1}%", 100.0 * f.importance_share / top);
+                            view! {
+                                <tr>
+                                    <td class="mono">{f.name}</td>
+                                    <td>
+                                        <span class="bar" style=width></span>
+                                        {format!(" {:.1}%", 100.0 * f.importance_share)}
+                                    </td>
+                                    <td class="num">{value(f.median)}</td>
+                                    <td class="num">{format!("{} – {}", value(f.q25), value(f.q75))}</td>
+                                    <td class="num">{format!("{} – {}", value(f.min), value(f.max))}</td>
+                                    <td class="num">
+                                        {f.missing_rate.map_or("–".into(), |m| format!("{:.1}%", 100.0 * m))}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
