@@ -192,3 +192,25 @@ fn missing_rate_change_is_detected() {
     // Nothing missing anywhere: no test.
     assert!(stats::missing_rate_test(0, 20000, 0, 50).is_none());
 }
+
+/// Evidently computes the normed Wasserstein distance and the KS p-value the same way:
+/// values from `core/tests/reference/evidently_values.py` (Evidently 0.7.23).
+#[test]
+fn wasserstein_norm_and_ks_match_evidently() {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/evidently_reference.json");
+    let f: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for case in f["cases"].as_array().unwrap() {
+        let reference = sorted(sample(&case["reference"]));
+        let current = sorted(sample(&case["current"]));
+        let wn = stats::wasserstein_norm(&reference, &current);
+        let want = case["wasserstein_norm"].as_f64().unwrap();
+        assert!(
+            close(wn, want, 1e-9),
+            "wasserstein_norm {wn} vs Evidently {want}"
+        );
+        let p = ks::ks_2samp(&reference, &current).unwrap().p_value;
+        let want = case["ks_p_value"].as_f64().unwrap();
+        assert!(close(p, want, 1e-9), "KS p {p} vs Evidently {want}");
+    }
+}
