@@ -45,6 +45,7 @@ pub async fn run(
     settings: &Settings,
     trigger: Trigger,
 ) -> Result<Report> {
+    let started = std::time::Instant::now();
     let baseline = store::drift_baseline(pool, model.id)
         .await?
         .with_context(|| {
@@ -53,11 +54,15 @@ pub async fn run(
                 model.id
             )
         })?;
+    let baseline_ms = started.elapsed().as_secs_f64() * 1e3;
     let (window, window_start, window_end) =
         store::drift_window(pool, model.id, model.feature_names.len(), spec).await?;
+    let window_ms = started.elapsed().as_secs_f64() * 1e3 - baseline_ms;
     let s = settings.clone();
+    let n_rows = window.n_rows;
     let analysis =
         tokio::task::spawn_blocking(move || analysis::analyse(&baseline, &window, &s)).await?;
+    let analysis_ms = started.elapsed().as_secs_f64() * 1e3 - baseline_ms - window_ms;
     let id = store::insert_drift_report(
         pool,
         model.id,
@@ -68,6 +73,15 @@ pub async fn run(
         trigger.as_str(),
     )
     .await?;
+    tracing::info!(
+        report_id = id,
+        n_rows,
+        baseline_ms,
+        window_ms,
+        analysis_ms,
+        total_ms = started.elapsed().as_secs_f64() * 1e3,
+        "drift report stored"
+    );
     Ok(Report {
         id,
         window_start,
