@@ -106,3 +106,25 @@ pub struct ModelFeature {
     pub max: Option<f64>,
     pub missing_rate: Option<f64>,
 }
+
+/// One stored prediction in the predictions list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PredictionRow {
+    pub id: String,
+    /// `YYYY-MM-DD HH:MM:SS` (UTC).
+    pub created_at: String,
+    pub sk_id_curr: Option<i64>,
+    pub probability: f64,
+    pub decision: String,
+    pub source: String,
+    pub inference_time_ms: f64,
+    pub n_missing: usize,
+}
+
+/// A page of predictions, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PredictionPageView {
+    pub rows: Vec<PredictionRow>,
+    /// Pass back to get the next (older) page; None on the last page.
+    pub next_cursor: Option<String>,
+}

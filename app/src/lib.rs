@@ -49,6 +49,7 @@ pub fn App() -> impl IntoView {
                 <A href="/" attr:class="brand">"scorewatch"</A>
                 <nav>
                     <A href="/">"Overview"</A>
+                    <A href="/predictions">"Predictions"</A>
                     <A href="/drift">"Drift"</A>
                     <A href="/model">"Model"</A>
                 </nav>
@@ -58,6 +59,10 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=pages::overview::Overview/>
                     <Route path=StaticSegment("drift") view=pages::drift::DriftList/>
                     <Route path=StaticSegment("model") view=pages::model::ModelPage/>
+                    <Route
+                        path=StaticSegment("predictions")
+                        view=pages::predictions::PredictionsPage
+                    />
                     <Route
                         path=(StaticSegment("drift"), ParamSegment("id"))
                         view=pages::drift::DriftReportPage

@@ -3,6 +3,7 @@
 pub mod drift;
 pub mod model;
 pub mod overview;
+pub mod predictions;
 
 use leptos::prelude::*;
 
