@@ -58,17 +58,19 @@ impl FastPool {
     /// Pools never hold more boosters than this; extra ones are dropped after use.
     const MAX_IDLE: usize = 16;
 
+    fn new_booster(text: &str) -> Result<FastBooster> {
+        let mut b = lightgbm3::Booster::from_string(text)
+            .context("LightGBM could not read the model text")?;
+        b.single_row_fast_init::<f64>(Some(&serde_json::json!({"num_threads": 1})))
+            .context("preparing LightGBM's single-row path")?;
+        Ok(FastBooster(b))
+    }
+
     fn predict(&self, row: &[f64]) -> Result<f64> {
         let taken = self.free.lock().expect("booster pool").pop();
         let booster = match taken {
             Some(b) => b,
-            None => {
-                let mut b = lightgbm3::Booster::from_string(&self.text)
-                    .context("LightGBM could not read the model text")?;
-                b.single_row_fast_init::<f64>(Some(&serde_json::json!({"num_threads": 1})))
-                    .context("preparing LightGBM's single-row path")?;
-                FastBooster(b)
-            }
+            None => Self::new_booster(&self.text)?,
         };
         let p = booster
             .0
@@ -127,9 +129,10 @@ impl Model {
             .collect();
         Ok(Self {
             booster: SharedBooster(booster),
+            // One booster ready, so the first request does not pay for loading it.
             fast: FastPool {
                 text: text.to_owned(),
-                free: std::sync::Mutex::new(Vec::new()),
+                free: std::sync::Mutex::new(vec![FastPool::new_booster(text)?]),
             },
             feature_names,
             index,
