@@ -29,6 +29,20 @@ impl Decision {
     }
 }
 
+impl std::str::FromStr for Decision {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "APPROVED" => Ok(Decision::Approved),
+            "REFUSED" => Ok(Decision::Refused),
+            other => Err(format!(
+                "decision must be APPROVED or REFUSED, got {other:?}"
+            )),
+        }
+    }
+}
+
 /// A LightGBM booster that may be shared between threads.
 struct SharedBooster(lightgbm3::Booster);
 

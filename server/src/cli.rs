@@ -701,18 +701,13 @@ async fn drift(args: DriftArgs) -> Result<()> {
                 );
                 printed_header = true;
             }
-            let mut drifted: Vec<_> = report
+            let top: Vec<&str> = report
                 .analysis
-                .features
-                .iter()
-                .filter(|f| f.drift)
+                .most_drifted()
+                .into_iter()
+                .take(3)
+                .map(|f| f.feature.as_str())
                 .collect();
-            drifted.sort_by(|a, b| {
-                a.p_adjusted
-                    .unwrap_or(1.0)
-                    .total_cmp(&b.p_adjusted.unwrap_or(1.0))
-            });
-            let top: Vec<&str> = drifted.iter().take(3).map(|f| f.feature.as_str()).collect();
             println!(
                 "{:>6}  {:<20}  {:<20}  {:>7}  {:>8}  {:>7}  {:>5.1}%  {:<17}  {:>9}  {}",
                 report.id,

@@ -122,20 +122,10 @@ pub async fn report_window(
 /// The alert: what changed, and the features that drifted most.
 pub fn alert_body(model: &ModelVersion, report: &Report, previous: &str) -> serde_json::Value {
     let s = &report.analysis.summary;
-    let mut drifted: Vec<_> = report
+    let top: Vec<_> = report
         .analysis
-        .features
-        .iter()
-        .filter(|f| f.drift)
-        .collect();
-    drifted.sort_by(|a, b| {
-        a.p_adjusted
-            .unwrap_or(1.0)
-            .total_cmp(&b.p_adjusted.unwrap_or(1.0))
-            .then(b.importance.total_cmp(&a.importance))
-    });
-    let top: Vec<_> = drifted
-        .iter()
+        .most_drifted()
+        .into_iter()
         .take(10)
         .map(|f| {
             json!({

@@ -21,9 +21,7 @@ pub async fn list_predictions(
     let state = expect_context::<AppState>();
     let decision = match decision.as_str() {
         "" => None,
-        "APPROVED" => Some(Decision::Approved),
-        "REFUSED" => Some(Decision::Refused),
-        other => return Err(ServerFnError::new(format!("unknown decision {other:?}"))),
+        d => Some(d.parse::<Decision>().map_err(ServerFnError::new)?),
     };
     let source = match source.as_str() {
         "" => None,

@@ -187,6 +187,21 @@ pub struct Analysis {
     pub features: Vec<FeatureResult>,
 }
 
+impl Analysis {
+    /// The drifted features, most significant first (smallest corrected p-value, then the
+    /// most important).
+    pub fn most_drifted(&self) -> Vec<&FeatureResult> {
+        let mut drifted: Vec<&FeatureResult> = self.features.iter().filter(|f| f.drift).collect();
+        drifted.sort_by(|a, b| {
+            a.p_adjusted
+                .unwrap_or(1.0)
+                .total_cmp(&b.p_adjusted.unwrap_or(1.0))
+                .then(b.importance.total_cmp(&a.importance))
+        });
+        drifted
+    }
+}
+
 /// The status of a window where `share` of the analysed features drifted.
 pub fn status_for(share: f64, settings: &Settings) -> Status {
     if share < settings.warning_share {

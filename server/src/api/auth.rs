@@ -9,7 +9,6 @@ use axum::http::request::Parts;
 
 use scorewatch_core::keys::{Caller, Permission};
 use scorewatch_core::state::AppState;
-use scorewatch_core::writer::is_connection_error;
 
 use super::error::ApiError;
 
@@ -70,13 +69,7 @@ where
             .keys
             .verify(&app.pool, key)
             .await
-            .map_err(|e| {
-                if is_connection_error(&e) {
-                    ApiError::Unavailable("the database is unavailable; retry later".into())
-                } else {
-                    ApiError::Internal(e)
-                }
-            })?
+            .map_err(ApiError::from_store)?
             .ok_or_else(|| ApiError::Unauthorized("unknown or revoked API key".into()))?;
         if !caller.role.allows(R::PERMISSION) {
             return Err(ApiError::Forbidden(format!(

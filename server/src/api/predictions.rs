@@ -88,16 +88,12 @@ pub async fn list_predictions(
             "limit must be between 1 and {MAX_LIMIT}, got {limit}"
         )));
     }
-    let decision = match q.decision.as_deref() {
-        None => None,
-        Some("APPROVED") => Some(Decision::Approved),
-        Some("REFUSED") => Some(Decision::Refused),
-        Some(other) => {
-            return Err(ApiError::Validation(format!(
-                "decision must be APPROVED or REFUSED, got {other:?}"
-            )))
-        }
-    };
+    let decision = q
+        .decision
+        .as_deref()
+        .map(str::parse::<Decision>)
+        .transpose()
+        .map_err(ApiError::Validation)?;
     let source = q
         .source
         .as_deref()
