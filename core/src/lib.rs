@@ -15,6 +15,7 @@
 //! - [`writer`], [`backup`]: group commit of predictions, and their JSONL backup.
 //! - [`keys`]: API keys and roles.
 //! - [`state`]: what request handlers and server functions share.
+//! - [`traffic`]: volume, decisions, latency and scores over time, from summaries.
 
 pub mod application;
 pub mod artifacts;
@@ -34,4 +35,5 @@ pub mod scoring;
 pub mod simulate;
 pub mod state;
 pub mod store;
+pub mod traffic;
 pub mod writer;

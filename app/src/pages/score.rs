@@ -1,0 +1,384 @@
+//! `/score`: a credit officer scores one application. The most important features come first
+//! with their reference ranges as hints; any other feature can be pasted as JSON. The
+//! decision is stored like any other (source `ui`) and explained by its SHAP contributions.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use leptos_router::components::A;
+
+use crate::charts::{self, colour, ChartView};
+use crate::dto::{ExplanationView, ScoreField, ScoreInput, ScoreResultView};
+
+/// How many features the form shows (by importance).
+#[cfg(feature = "ssr")]
+const FORM_FIELDS: usize = 12;
+/// How many contributions the result lists.
+#[cfg(feature = "ssr")]
+const SHOWN_CONTRIBUTIONS: usize = 15;
+
+/// The form's fields: the most important features with their training statistics.
+#[server]
+pub async fn score_form() -> Result<Vec<ScoreField>, ServerFnError> {
+    crate::auth::require(crate::auth::Need::Score).await?;
+    use scorewatch_core::{state::AppState, store};
+    let state = expect_context::<AppState>();
+    let v = &state.model.version;
+    let stats = store::reference_stats(&state.pool, v.id)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %format!("{e:#}"), "reading reference statistics");
+            ServerFnError::new("the database could not be read")
+        })?;
+    let mut order: Vec<usize> = (0..v.feature_names.len()).collect();
+    order.sort_by(|&i, &j| v.importances[j].total_cmp(&v.importances[i]));
+    Ok(order
+        .into_iter()
+        .take(FORM_FIELDS)
+        .map(|i| {
+            let name = &v.feature_names[i];
+            let s = stats.iter().find(|s| &s.feature == name);
+            ScoreField {
+                name: name.clone(),
+                unit: unit_hint(name).to_string(),
+                median: s.and_then(|s| s.median),
+                q25: s.and_then(|s| s.q25),
+                q75: s.and_then(|s| s.q75),
+                missing_rate: s.map(|s| s.missing_rate),
+            }
+        })
+        .collect())
+}
+
+/// What a feature's values mean, from the Home Credit naming conventions.
+#[cfg(feature = "ssr")]
+fn unit_hint(name: &str) -> &'static str {
+    let has = |p: &str| name.starts_with(p) || name.contains(&format!("_{p}"));
+    if name.starts_with("EXT_SOURCE") {
+        "external credit score, 0 to 1"
+    } else if has("DAYS_") {
+        "days relative to the application (negative: before)"
+    } else if has("AMT_") {
+        "amount in the loan's currency"
+    } else if has("CNT_") {
+        "count"
+    } else if name.contains("RATE") || name.contains("RATIO") || name.contains("PERC") {
+        "ratio"
+    } else if has("FLAG_") || name.starts_with("CODE_GENDER") || name.starts_with("NAME_") {
+        "0 or 1"
+    } else {
+        "number"
+    }
+}
+
+/// Scores and stores one application from the form's fields and an optional JSON object
+/// of any other features (form fields win over the same name in the JSON).
+#[server(input = Json)]
+pub async fn score_application(input: ScoreInput) -> Result<ScoreResultView, ServerFnError> {
+    crate::auth::require(crate::auth::Need::Score).await?;
+    use scorewatch_core::application::Application;
+    use scorewatch_core::predict;
+    use scorewatch_core::state::AppState;
+    use scorewatch_core::store::Source;
+    use scorewatch_core::writer::WriteError;
+    let state = expect_context::<AppState>();
+    let mut object = match input.json.trim() {
+        "" => serde_json::Map::new(),
+        text => match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(serde_json::Value::Object(m)) => m,
+            Ok(_) => {
+                return Err(ServerFnError::new(
+                    "the pasted JSON must be an object of feature names and values",
+                ))
+            }
+            Err(e) => return Err(ServerFnError::new(format!("the pasted JSON is not valid: {e}"))),
+        },
+    };
+    for (name, value) in input.fields {
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        let number: f64 = value
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite())
+            .ok_or_else(|| ServerFnError::new(format!("{name}: `{value}` is not a number")))?;
+        object.insert(name, serde_json::json!(number));
+    }
+    let body = serde_json::to_vec(&serde_json::Value::Object(object))?;
+    let application = Application::from_json(&body, &state.model.model)
+        .map_err(|e| ServerFnError::new(format!("the application is not valid JSON: {e}")))?
+        .map_err(|e| ServerFnError::new(e.to_string()))?;
+    let active = state.model.clone();
+    let (rows, explanation) = tokio::task::spawn_blocking(move || {
+        let apps = [application];
+        let rows = predict::score(&active, &apps, Source::Ui, None)?;
+        let mut explanations = predict::explain(&active, &apps, SHOWN_CONTRIBUTIONS)?;
+        anyhow::Ok((rows, explanations.remove(0)))
+    })
+    .await
+    .map_err(|e| ServerFnError::new(format!("scoring stopped: {e}")))?
+    .map_err(|e| {
+        tracing::error!(error = %format!("{e:#}"), "scoring from the dashboard");
+        ServerFnError::new("the model could not score this application")
+    })?;
+    let p = rows[0].clone();
+    state.writer.store(rows).await.map_err(|e| {
+        ServerFnError::new(match e {
+            WriteError::Overloaded => "the service is busy storing decisions; try again in a second",
+            WriteError::ShuttingDown => "the server is shutting down; nothing was stored",
+            _ => "the decision could not be stored: the database is unavailable",
+        })
+    })?;
+    tracing::info!(prediction_id = %p.id, decision = p.decision.as_str(), "scored from the dashboard");
+    Ok(ScoreResultView {
+        prediction_id: p.id.to_string(),
+        probability: p.probability,
+        decision: p.decision.as_str().to_string(),
+        threshold: p.threshold,
+        explanation: crate::dto::explanation_view(&explanation),
+    })
+}
+
+fn value_text(x: Option<f64>) -> String {
+    match x {
+        Some(v) if v.abs() >= 1e5 => format!("{v:.0}"),
+        Some(v) if v == v.trunc() => format!("{v:.0}"),
+        Some(v) => format!("{v:.3}"),
+        None => "–".into(),
+    }
+}
+
+#[component]
+pub fn ScorePage() -> impl IntoView {
+    let form = Resource::new(|| (), |_| score_form());
+    view! {
+        <section class="card">
+            <h1>"Score an application"</h1>
+            <p class="muted">
+                "The model's most important features first; leave a field empty when the value is "
+                "unknown (the model handles missing values). Any other feature can be pasted as a "
+                "JSON object below. The decision is stored with source "
+                <code>"ui"</code> "."
+            </p>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || {
+                    form.get()
+                        .map(|r| match r {
+                            Ok(fields) => view! { <ScoreFormView fields/> }.into_any(),
+                            Err(e) => {
+                                view! {
+                                    <p class="error" role="alert">
+                                        "Could not load the form: " {e.to_string()}
+                                    </p>
+                                }
+                                    .into_any()
+                            }
+                        })
+                }}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn ScoreFormView(fields: Vec<ScoreField>) -> impl IntoView {
+    let values: Vec<(String, RwSignal<String>)> = fields
+        .iter()
+        .map(|f| (f.name.clone(), RwSignal::new(String::new())))
+        .collect();
+    let json = RwSignal::new(String::new());
+    let submit = Action::new(move |input: &ScoreInput| score_application(input.clone()));
+    let values_for_submit = values.clone();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let fields = values_for_submit
+            .iter()
+            .map(|(n, s)| (n.clone(), s.get_untracked()))
+            .collect();
+        submit.dispatch(ScoreInput {
+            fields,
+            json: json.get_untracked(),
+        });
+    };
+    let fill_medians = {
+        let pairs: Vec<(RwSignal<String>, Option<f64>)> = values
+            .iter()
+            .zip(&fields)
+            .map(|((_, s), f)| (*s, f.median))
+            .collect();
+        move |_| {
+            for (s, m) in &pairs {
+                s.set(m.map(|v| v.to_string()).unwrap_or_default());
+            }
+        }
+    };
+    view! {
+        <form class="score-form" on:submit=on_submit data-testid="score-form">
+            <div class="field-grid">
+                {fields
+                    .into_iter()
+                    .zip(values)
+                    .map(|(f, (_, value))| {
+                        let hint = format!(
+                            "{} · median {} · middle half {} to {}{}",
+                            f.unit,
+                            value_text(f.median),
+                            value_text(f.q25),
+                            value_text(f.q75),
+                            f.missing_rate
+                                .filter(|m| *m > 0.0)
+                                .map(|m| format!(" · missing in {:.0}% of training", 100.0 * m))
+                                .unwrap_or_default(),
+                        );
+                        let placeholder = f.median.map(|m| format!("e.g. {}", value_text(Some(m))));
+                        view! {
+                            <label class="field">
+                                <span class="mono">{f.name.clone()}</span>
+                                <input
+                                    name=f.name.clone()
+                                    inputmode="decimal"
+                                    autocomplete="off"
+                                    placeholder=placeholder
+                                    prop:value=move || value.get()
+                                    on:input=move |ev| value.set(event_target_value(&ev))
+                                />
+                                <small class="muted">{hint}</small>
+                            </label>
+                        }
+                    })
+                    .collect_view()}
+            </div>
+            <label class="field wide">
+                <span>"Other features (JSON object, optional)"</span>
+                <textarea
+                    rows="4"
+                    data-testid="score-json"
+                    placeholder="{\"AMT_ANNUITY\": 24700.5, \"FLAG_OWN_CAR\": 0}"
+                    prop:value=move || json.get()
+                    on:input=move |ev| json.set(event_target_value(&ev))
+                ></textarea>
+            </label>
+            <div class="controls">
+                <button class="button" type="submit" data-testid="score-submit" disabled=move || submit.pending().get()>
+                    {move || if submit.pending().get() { "Scoring…" } else { "Score" }}
+                </button>
+                <button class="button secondary" type="button" on:click=fill_medians>
+                    "Fill with training medians"
+                </button>
+            </div>
+        </form>
+        {move || {
+            submit
+                .value()
+                .get()
+                .map(|r| match r {
+                    Ok(result) => view! { <ScoreResult result/> }.into_any(),
+                    Err(e) => {
+                        view! {
+                            <p class="error" role="alert" data-testid="score-error">
+                                {e.to_string().trim_start_matches("error running server function: ").to_string()}
+                            </p>
+                        }
+                            .into_any()
+                    }
+                })
+        }}
+    }
+}
+
+#[component]
+fn ScoreResult(result: ScoreResultView) -> impl IntoView {
+    let class = format!("badge big decision-{}", result.decision.to_lowercase());
+    view! {
+        <div class="result" data-testid="score-result">
+            <dl class="stats">
+                <div>
+                    <dt>"Decision"</dt>
+                    <dd>
+                        <span class=class data-testid="score-decision">{result.decision.clone()}</span>
+                    </dd>
+                </div>
+                <div>
+                    <dt>"Probability of default"</dt>
+                    <dd data-testid="score-probability">{format!("{:.4}", result.probability)}</dd>
+                </div>
+                <div>
+                    <dt>"Threshold"</dt>
+                    <dd>{format!("{:.3}", result.threshold)}</dd>
+                </div>
+                <div>
+                    <dt>"Stored as"</dt>
+                    <dd class="mono small">
+                        <A href=format!("/predictions/{}", result.prediction_id)>
+                            <span data-testid="score-id">{result.prediction_id.clone()}</span>
+                        </A>
+                    </dd>
+                </div>
+            </dl>
+            <ContributionsView explanation=result.explanation id="score-contributions"/>
+        </div>
+    }
+}
+
+/// Why the model decided: the largest SHAP contributions as bars (red pushes towards
+/// refusal, green towards approval) and as a table.
+#[component]
+pub fn ContributionsView(explanation: ExplanationView, id: &'static str) -> impl IntoView {
+    let e = explanation.clone();
+    let chart = move || {
+        charts::horizontal_bars(
+            "Contributions to the score (log-odds)",
+            "log-odds",
+            e.contributions
+                .iter()
+                .map(|c| {
+                    let colour = if c.contribution > 0.0 {
+                        colour::REFUSED
+                    } else {
+                        colour::APPROVED
+                    };
+                    (c.feature.clone(), c.contribution, colour)
+                })
+                .collect(),
+        )
+    };
+    view! {
+        <h2>"Why"</h2>
+        <p class="muted small">
+            {format!(
+                "Raw score {:.3} = base value {:.3} + the contributions below + {:.3} from the other features. Positive values push towards refusal.",
+                explanation.raw_score,
+                explanation.base_value,
+                explanation.other_contribution,
+            )}
+        </p>
+        <ChartView id=id option=chart height="420px"/>
+        <div class="table-wrap">
+            <table class="data" data-testid="contributions">
+                <thead>
+                    <tr>
+                        <th>"Feature"</th>
+                        <th class="num">"Value"</th>
+                        <th class="num">"Contribution"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {explanation
+                        .contributions
+                        .into_iter()
+                        .map(|c| {
+                            view! {
+                                <tr>
+                                    <td class="mono">{c.feature}</td>
+                                    <td class="num">{value_text(c.value)}</td>
+                                    <td class="num">{format!("{:+.4}", c.contribution)}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

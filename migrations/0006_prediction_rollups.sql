@@ -1,0 +1,127 @@
+-- Per-minute and per-hour summaries of the stored predictions: volume by decision, latency
+-- and score histograms. A statement trigger keeps them in the same transaction as the rows,
+-- whatever inserts them (the API's writer, backup replay, backfills), so the dashboard reads
+-- a range of a month from a few thousand summary rows instead of millions of predictions.
+--
+-- Latency buckets: 160 buckets of 1/20 decade from 1 microsecond (0.001 ms) to 100 s;
+-- bucket k holds [0.001 * 10^(k/20), 0.001 * 10^((k+1)/20)) ms, with everything below in
+-- bucket 0 and everything above in bucket 159. Score bins: 50 bins of width 0.02, the last
+-- one closed. `slot` spreads concurrent writers over separate rows so that two transactions
+-- never wait for each other's summary row.
+
+CREATE TABLE prediction_minutes (
+    bucket          TIMESTAMPTZ NOT NULL,
+    source          TEXT NOT NULL,
+    slot            INTEGER NOT NULL,
+    n_approved      BIGINT NOT NULL,
+    n_refused       BIGINT NOT NULL,
+    latency_sum_ms  DOUBLE PRECISION NOT NULL,
+    latency_counts  INTEGER[] NOT NULL,
+    score_approved  INTEGER[] NOT NULL,
+    score_refused   INTEGER[] NOT NULL,
+    PRIMARY KEY (bucket, source, slot)
+);
+
+CREATE TABLE prediction_hours (LIKE prediction_minutes INCLUDING ALL);
+
+CREATE FUNCTION sw_latency_bucket(ms DOUBLE PRECISION) RETURNS INTEGER
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN ms IS NULL OR ms <= 0.001 THEN 0
+                ELSE least(159, greatest(0, floor(20 * log(ms / 0.001))::INTEGER)) END
+$$;
+
+CREATE FUNCTION sw_score_bin(p DOUBLE PRECISION) RETURNS INTEGER
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT least(49, greatest(0, floor(p * 50)::INTEGER))
+$$;
+
+-- Counts of each index 0..n-1 in `idx` (NULL: all zero).
+CREATE FUNCTION sw_histogram(idx INTEGER[], n INTEGER) RETURNS INTEGER[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT array_agg(coalesce(c.k, 0) ORDER BY s.i)
+      FROM generate_series(0, n - 1) AS s (i)
+      LEFT JOIN (SELECT x, count(*)::INTEGER AS k FROM unnest(idx) AS u (x) GROUP BY x) AS c
+        ON c.x = s.i
+$$;
+
+-- Element-wise sum of two count arrays of the same length.
+CREATE FUNCTION sw_add_counts(a INTEGER[], b INTEGER[]) RETURNS INTEGER[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT array_agg(coalesce(x, 0) + coalesce(y, 0) ORDER BY i)
+      FROM unnest(a, b) WITH ORDINALITY AS t (x, y, i)
+$$;
+
+-- Adds rows (given column-wise) to both summary tables.
+CREATE FUNCTION sw_rollup_add(
+    created TIMESTAMPTZ[], sources TEXT[], decisions TEXT[],
+    probabilities DOUBLE PRECISION[], latencies DOUBLE PRECISION[]
+) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    writer_slot INTEGER := pg_backend_pid() % 16;
+BEGIN
+    INSERT INTO prediction_minutes AS m
+    SELECT g.bucket, g.source, writer_slot, g.n_approved, g.n_refused, g.latency_sum,
+           sw_histogram(g.lat, 160), sw_histogram(g.app, 50), sw_histogram(g.ref, 50)
+      FROM (SELECT date_trunc('minute', r.created_at) AS bucket, r.source,
+                   count(*) FILTER (WHERE r.decision = 'APPROVED') AS n_approved,
+                   count(*) FILTER (WHERE r.decision = 'REFUSED') AS n_refused,
+                   sum(r.latency) AS latency_sum,
+                   array_agg(sw_latency_bucket(r.latency)) AS lat,
+                   array_agg(sw_score_bin(r.probability)) FILTER (WHERE r.decision = 'APPROVED') AS app,
+                   array_agg(sw_score_bin(r.probability)) FILTER (WHERE r.decision = 'REFUSED') AS ref
+              FROM unnest(created, sources, decisions, probabilities, latencies)
+                   AS r (created_at, source, decision, probability, latency)
+             GROUP BY 1, 2) AS g
+    ON CONFLICT (bucket, source, slot) DO UPDATE SET
+        n_approved = m.n_approved + excluded.n_approved,
+        n_refused = m.n_refused + excluded.n_refused,
+        latency_sum_ms = m.latency_sum_ms + excluded.latency_sum_ms,
+        latency_counts = sw_add_counts(m.latency_counts, excluded.latency_counts),
+        score_approved = sw_add_counts(m.score_approved, excluded.score_approved),
+        score_refused = sw_add_counts(m.score_refused, excluded.score_refused);
+
+    INSERT INTO prediction_hours AS h
+    SELECT date_trunc('hour', m.bucket), m.source, writer_slot, sum(m.n_approved), sum(m.n_refused),
+           sum(m.latency_sum_ms), sw_histogram(array_agg(m.lat), 160),
+           sw_histogram(array_agg(m.app), 50), sw_histogram(array_agg(m.ref), 50)
+      FROM (SELECT r.created_at AS bucket, r.source,
+                   (r.decision = 'APPROVED')::INTEGER AS n_approved,
+                   (r.decision = 'REFUSED')::INTEGER AS n_refused,
+                   r.latency AS latency_sum_ms,
+                   sw_latency_bucket(r.latency) AS lat,
+                   CASE WHEN r.decision = 'APPROVED' THEN sw_score_bin(r.probability) END AS app,
+                   CASE WHEN r.decision = 'REFUSED' THEN sw_score_bin(r.probability) END AS ref
+              FROM unnest(created, sources, decisions, probabilities, latencies)
+                   AS r (created_at, source, decision, probability, latency)) AS m
+     GROUP BY 1, 2
+    ON CONFLICT (bucket, source, slot) DO UPDATE SET
+        n_approved = h.n_approved + excluded.n_approved,
+        n_refused = h.n_refused + excluded.n_refused,
+        latency_sum_ms = h.latency_sum_ms + excluded.latency_sum_ms,
+        latency_counts = sw_add_counts(h.latency_counts, excluded.latency_counts),
+        score_approved = sw_add_counts(h.score_approved, excluded.score_approved),
+        score_refused = sw_add_counts(h.score_refused, excluded.score_refused);
+END
+$$;
+
+CREATE FUNCTION sw_rollup_inserted() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM sw_rollup_add(array_agg(n.created_at), array_agg(n.source), array_agg(n.decision),
+                          array_agg(n.probability), array_agg(n.inference_time_ms))
+       FROM inserted AS n
+     HAVING count(*) > 0;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER predictions_rollup AFTER INSERT ON predictions
+    REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION sw_rollup_inserted();
+
+-- Predictions stored before this migration.
+SELECT sw_rollup_add(array_agg(created_at), array_agg(source), array_agg(decision),
+                     array_agg(probability), array_agg(inference_time_ms))
+  FROM predictions
+HAVING count(*) > 0;
