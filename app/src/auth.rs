@@ -58,7 +58,10 @@ pub async fn require(need: Need) -> Result<UserView, ServerFnError> {
     };
     let (permission, what) = match need {
         Need::Read => (Permission::Read, "see the dashboard"),
-        Need::Score => (Permission::Predict, "score applications (officers and admins can)"),
+        Need::Score => (
+            Permission::Predict,
+            "score applications (officers and admins can)",
+        ),
         Need::Admin => (Permission::Admin, "do this (admins only)"),
     };
     if !caller.role.allows(permission) {

@@ -220,9 +220,102 @@ impl KeyCache {
     }
 }
 
+/// The dashboard's session cookie.
+pub const SESSION_COOKIE: &str = "scorewatch_session";
+/// How long a dashboard session lasts.
+pub const SESSION_HOURS: i64 = 12;
+
+/// Signs a key in to the dashboard: returns the caller and a new session token, or None when
+/// the key is unknown or revoked. Scorer keys (API clients) cannot sign in.
+pub async fn sign_in(pool: &PgPool, key: &str) -> Result<Option<(Caller, String)>> {
+    let row = sqlx::query(
+        "UPDATE api_keys SET last_used_at = now() WHERE key_hash = $1 AND revoked_at IS NULL \
+         RETURNING id, name, role",
+    )
+    .bind(hash(key.trim()))
+    .fetch_optional(pool)
+    .await?;
+    let Some(r) = row else {
+        return Ok(None);
+    };
+    let role: String = r.get("role");
+    let caller = Caller {
+        key_id: r.get("id"),
+        name: r.get("name"),
+        role: role.parse().map_err(anyhow::Error::msg)?,
+    };
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = hex::encode(bytes);
+    sqlx::query(
+        "INSERT INTO dashboard_sessions (token_hash, key_id, expires_at) \
+         VALUES ($1, $2, now() + make_interval(hours => $3::INTEGER))",
+    )
+    .bind(hash(&token))
+    .bind(caller.key_id)
+    .bind(SESSION_HOURS as i32)
+    .execute(pool)
+    .await?;
+    // Expired sessions are dropped as new ones start.
+    sqlx::query("DELETE FROM dashboard_sessions WHERE expires_at < now()")
+        .execute(pool)
+        .await?;
+    Ok(Some((caller, token)))
+}
+
+/// Whose session a token is: None when unknown, expired, or its key was revoked.
+pub async fn session_caller(pool: &PgPool, token: &str) -> Result<Option<Caller>> {
+    let row = sqlx::query(
+        "SELECT k.id, k.name, k.role FROM dashboard_sessions s JOIN api_keys k ON k.id = s.key_id \
+          WHERE s.token_hash = $1 AND s.expires_at > now() AND k.revoked_at IS NULL",
+    )
+    .bind(hash(token))
+    .fetch_optional(pool)
+    .await?;
+    row.map(|r| {
+        let role: String = r.get("role");
+        Ok(Caller {
+            key_id: r.get("id"),
+            name: r.get("name"),
+            role: role.parse().map_err(anyhow::Error::msg)?,
+        })
+    })
+    .transpose()
+}
+
+/// Ends a session (signing out).
+pub async fn end_session(pool: &PgPool, token: &str) -> Result<()> {
+    sqlx::query("DELETE FROM dashboard_sessions WHERE token_hash = $1")
+        .bind(hash(token))
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The session token in a `Cookie` header, if any.
+pub fn session_token(cookie_header: &str) -> Option<&str> {
+    cookie_header
+        .split(';')
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.trim())
+        .filter(|v| !v.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        assert_eq!(
+            session_token("a=1; scorewatch_session=abc123; b=2"),
+            Some("abc123")
+        );
+        assert_eq!(session_token("scorewatch_session="), None);
+        assert_eq!(session_token("other=1"), None);
+        assert_eq!(session_token("xscorewatch_session=1"), None);
+    }
 
     #[test]
     fn roles_grant_what_the_design_says() {

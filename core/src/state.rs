@@ -19,6 +19,9 @@ pub struct ApiSettings {
     pub batch_body_limit: usize,
     /// Require an API key on the API (off only for local experiments).
     pub require_keys: bool,
+    /// Require signing in to the dashboard (off: everyone who reaches it is an admin,
+    /// the single-user default of a server that listens on loopback only).
+    pub dashboard_sign_in: bool,
 }
 
 impl Default for ApiSettings {
@@ -27,6 +30,7 @@ impl Default for ApiSettings {
             max_batch: 10_000,
             batch_body_limit: 256 * 1024 * 1024,
             require_keys: true,
+            dashboard_sign_in: true,
         }
     }
 }

@@ -220,6 +220,20 @@ pub struct ServeArgs {
     /// reach the port can then read stored credit data.
     #[arg(long, env = "SCOREWATCH_NO_AUTH")]
     pub no_auth: bool,
+
+    /// Dashboard sign-in (with an API key of role viewer, officer or admin): `auto` asks
+    /// for it unless the server listens on a loopback address only (a single-user local
+    /// demo, where whoever opens the dashboard is admin); `always`; `never`.
+    #[arg(long, env = "SCOREWATCH_DASHBOARD_SIGN_IN", value_enum, default_value_t = SignIn::Auto)]
+    pub dashboard_sign_in: SignIn,
+}
+
+/// When the dashboard asks to sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SignIn {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Args)]
@@ -404,7 +418,13 @@ async fn serve(args: ServeArgs, logs: LogQueue) -> Result<()> {
         max_batch: args.max_batch,
         batch_body_limit: args.max_batch_body_mb.saturating_mul(1024 * 1024),
         require_keys: !args.no_auth,
+        dashboard_sign_in: match args.dashboard_sign_in {
+            SignIn::Always => true,
+            SignIn::Never => false,
+            SignIn::Auto => !args.addr.ip().is_loopback() && !args.no_auth,
+        },
     };
+    let sign_in = settings.dashboard_sign_in;
     let backup_dir = match (&args.backup_dir, args.no_backup) {
         (_, true) => None,
         (Some(dir), false) => Some(dir.clone()),
@@ -440,7 +460,13 @@ async fn serve(args: ServeArgs, logs: LogQueue) -> Result<()> {
     }
     let router = startup::router(ServerState { app: state, leptos });
     println!("scorewatch is serving on http://{addr}/");
-    println!("  dashboard:   http://{addr}/");
+    if sign_in {
+        println!(
+            "  dashboard:   http://{addr}/  (sign in with an API key: viewer, officer or admin)"
+        );
+    } else {
+        println!("  dashboard:   http://{addr}/  (no sign-in: single user, admin)");
+    }
     println!("  predict API: POST http://{addr}/api/v1/predict  (OpenAPI: /api/v1/openapi.json)");
     println!("  metrics:     http://{addr}/metrics");
     match &admin_key {

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod logship;
 pub mod monitor;
 pub mod observe;
+pub mod signin;
 pub mod simulate;
 pub mod startup;
 pub mod telemetry;

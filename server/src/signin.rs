@@ -74,10 +74,22 @@ mod tests {
 
     #[test]
     fn pages_are_told_apart_from_everything_else() {
-        for page in ["/", "/drift/3", "/predictions", "/drift/3/report.html", "/logs"] {
+        for page in [
+            "/",
+            "/drift/3",
+            "/predictions",
+            "/drift/3/report.html",
+            "/logs",
+        ] {
             assert!(is_page(page), "{page}");
         }
-        for other in ["/api/v1/predict", "/api/get_overview123", "/pkg/scorewatch.wasm", "/login", "/metrics"] {
+        for other in [
+            "/api/v1/predict",
+            "/api/get_overview123",
+            "/pkg/scorewatch.wasm",
+            "/login",
+            "/metrics",
+        ] {
             assert!(!is_page(other), "{other}");
         }
         assert_eq!(encode("/drift?x=1&y=2"), "/drift%3Fx%3D1%26y%3D2");
