@@ -79,6 +79,7 @@ pub fn router(state: ServerState) -> Router {
     crate::observe::metrics_handle();
     let routes = generate_route_list(app::App);
     let app_state = state.app.clone();
+    let fallback_state = state.app.clone();
     let shell_options = state.leptos.clone();
     crate::api::routes(state.app.settings.batch_body_limit)
         .leptos_routes_with_context(
@@ -87,8 +88,16 @@ pub fn router(state: ServerState) -> Router {
             move || provide_context(app_state.clone()),
             move || app::shell(shell_options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            ServerState,
+            _,
+        >(
+            move || provide_context(fallback_state.clone()),
             app::shell,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.app.clone(),
+            crate::signin::guard,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(PropagateRequestIdLayer::x_request_id())

@@ -209,14 +209,36 @@ pub async fn get_report_html(
     _auth: Authorized<auth::Read>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<axum::response::Response, ApiError> {
+    report_html(&state, id, false).await
+}
+
+/// The dashboard's download of a report's HTML page (`/drift/{id}/report.html`).
+pub async fn download_report_html(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<axum::response::Response, ApiError> {
+    report_html(&state, id, true).await
+}
+
+async fn report_html(
+    state: &AppState,
+    id: i64,
+    attachment: bool,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::header;
     use axum::response::IntoResponse;
     let html = reports::html(&state.pool, id)
         .await
         .map_err(ApiError::from_store)?
         .ok_or_else(|| ApiError::NotFound(format!("no drift report {id}")))?;
-    Ok((
-        [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        html,
-    )
-        .into_response())
+    let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
+    if attachment {
+        let value = format!("attachment; filename=\"drift-report-{id}.html\"");
+        if let Ok(v) = header::HeaderValue::from_str(&value) {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_DISPOSITION, v);
+        }
+    }
+    Ok(response)
 }

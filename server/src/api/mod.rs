@@ -45,4 +45,5 @@ pub fn routes(batch_body_limit: usize) -> Router<ServerState> {
             get(drift::get_report_html),
         )
         .route("/api/v1/drift/run", post(drift::run))
+        .route("/drift/{id}/report.html", get(drift::download_report_html))
 }
