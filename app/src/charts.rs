@@ -7,7 +7,8 @@
 use charming::component::{Axis, Grid, Legend, Title};
 use charming::datatype::DataPointItem;
 use charming::element::{
-    AxisLabel, AxisType, ItemStyle, MarkLine, MarkLineData, NameLocation, Tooltip, Trigger,
+    AxisLabel, AxisType, ItemStyle, MarkLine, MarkLineData, MarkLineVariant, NameLocation, Symbol,
+    Tooltip, Trigger,
 };
 use charming::series::{Bar, Line, Pie};
 use charming::Chart;
@@ -60,17 +61,27 @@ mod draw {
 
     #[wasm_bindgen]
     extern "C" {
-        #[wasm_bindgen(method, js_name = dispose)]
-        fn dispose(this: &Echarts);
+        /// An ECharts instance, for the methods `charming` does not bind.
+        type Instance;
+        /// Fits the chart to its box again (after the window changed size).
+        #[wasm_bindgen(method)]
+        fn resize(this: &Instance);
+        /// Frees the chart when its box leaves the page.
+        #[wasm_bindgen(method)]
+        fn dispose(this: &Instance);
+    }
+
+    fn instance(e: &Echarts) -> &Instance {
+        e.unchecked_ref::<Instance>()
     }
 
     pub fn on_mount(id: &'static str, option: impl Fn() -> Chart + 'static) {
-        let instance = StoredValue::new_local(None::<Echarts>);
+        let chart_instance = StoredValue::new_local(None::<Echarts>);
         Effect::new(move |_| {
             let chart = option();
-            let drawn = instance.with_value(|existing| existing.is_some());
+            let drawn = chart_instance.with_value(|existing| existing.is_some());
             if drawn {
-                instance.with_value(|e| {
+                chart_instance.with_value(|e| {
                     if let Some(e) = e {
                         WasmRenderer::update(e, &chart);
                     }
@@ -79,7 +90,7 @@ mod draw {
             }
             match WasmRenderer::new_opt(None, None).render(id, &chart) {
                 Ok(e) => {
-                    instance.set_value(Some(e));
+                    chart_instance.set_value(Some(e));
                     if let Some(el) = document().get_element_by_id(id) {
                         let _ = el.set_attribute("data-drawn", "true");
                     }
@@ -87,10 +98,18 @@ mod draw {
                 Err(e) => leptos::logging::error!("chart {id}: {e:?}"),
             }
         });
+        let on_resize = window_event_listener(leptos::ev::resize, move |_| {
+            chart_instance.try_with_value(|e| {
+                if let Some(e) = e {
+                    instance(e).resize();
+                }
+            });
+        });
         on_cleanup(move || {
-            instance.try_update_value(|e| {
+            on_resize.remove();
+            chart_instance.try_update_value(|e| {
                 if let Some(e) = e.take() {
-                    e.dispose();
+                    instance(&e).dispose();
                 }
             });
         });
@@ -136,7 +155,12 @@ fn category_axis(labels: Vec<String>, name: &str) -> Axis {
 }
 
 /// Stacked bars of approved and refused decisions per time step.
-pub fn volume_chart(labels: Vec<String>, approved: Vec<i64>, refused: Vec<i64>, step: &str) -> Chart {
+pub fn volume_chart(
+    labels: Vec<String>,
+    approved: Vec<i64>,
+    refused: Vec<i64>,
+    step: &str,
+) -> Chart {
     base(&format!("Decisions per {step}"))
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
         .legend(Legend::new().bottom(0))
@@ -201,9 +225,13 @@ pub fn score_histogram(approved: &[i64], refused: &[i64], threshold: f64) -> Cha
                 .item_style(ItemStyle::new().color(colour::APPROVED))
                 .data(approved.to_vec())
                 .mark_line(
-                    MarkLine::new().symbol(vec![charming::element::Symbol::None, charming::element::Symbol::None]).data(vec![MarkLineData::new()
-                        .name(format!("threshold {threshold:.3}"))
-                        .x_axis(labels[threshold_bin].clone())]),
+                    MarkLine::new()
+                        .symbol(vec![Symbol::None, Symbol::None])
+                        .data(vec![MarkLineVariant::Simple(
+                            MarkLineData::new()
+                                .name(format!("threshold {threshold:.3}"))
+                                .x_axis(labels[threshold_bin].clone()),
+                        )]),
                 ),
         )
         .series(
@@ -249,7 +277,14 @@ pub fn horizontal_bars(
         .map(|(_, v, c)| DataPointItem::new(*v).item_style(ItemStyle::new().color(*c)))
         .collect();
     titled(title)
-        .grid(Grid::new().left(8).right(32).top(40).bottom(40).contain_label(true))
+        .grid(
+            Grid::new()
+                .left(8)
+                .right(32)
+                .top(40)
+                .bottom(40)
+                .contain_label(true),
+        )
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
         .x_axis(value_axis(x_name).name_gap(28))
         .y_axis(
@@ -263,11 +298,13 @@ pub fn horizontal_bars(
 
 /// Drift share per report (oldest first) over the OK / WARNING / ALERT bands.
 pub fn drift_share_chart(labels: Vec<String>, shares: Vec<f64>, warning: f64, alert: f64) -> Chart {
-    use charming::element::MarkAreaData;
     use charming::element::MarkArea;
+    use charming::element::MarkAreaData;
     let band = |from: f64, to: f64, name: &str| {
         (
-            MarkAreaData::new().name(name).y_axis(format!("{}", 100.0 * from)),
+            MarkAreaData::new()
+                .name(name)
+                .y_axis(format!("{}", 100.0 * from)),
             MarkAreaData::new().y_axis(format!("{}", 100.0 * to)),
         )
     };
@@ -290,8 +327,17 @@ pub fn drift_share_chart(labels: Vec<String>, shares: Vec<f64>, warning: f64, al
                 .data(percent)
                 .mark_area(area(0.0, warning, "OK", colour::OK)),
         )
-        .series(Line::new().name("WARNING").mark_area(area(warning, alert, "WARNING", colour::WARNING)))
-        .series(Line::new().name("ALERT").mark_area(area(alert, 1.0, "ALERT", colour::ALERT)))
+        .series(Line::new().name("WARNING").mark_area(area(
+            warning,
+            alert,
+            "WARNING",
+            colour::WARNING,
+        )))
+        .series(
+            Line::new()
+                .name("ALERT")
+                .mark_area(area(alert, 1.0, "ALERT", colour::ALERT)),
+        )
 }
 
 fn short(x: f64) -> String {
@@ -308,8 +354,16 @@ fn short(x: f64) -> String {
 
 /// Reference and window shares on the same bins.
 pub fn distribution_histogram(edges: &[f64], reference: &[f64], window: &[f64]) -> Chart {
-    let labels: Vec<String> = edges.iter().take(reference.len()).map(|e| short(*e)).collect();
-    let pct = |v: &[f64]| v.iter().map(|s| (1000.0 * s).round() / 10.0).collect::<Vec<_>>();
+    let labels: Vec<String> = edges
+        .iter()
+        .take(reference.len())
+        .map(|e| short(*e))
+        .collect();
+    let pct = |v: &[f64]| {
+        v.iter()
+            .map(|s| (1000.0 * s).round() / 10.0)
+            .collect::<Vec<_>>()
+    };
     base("Distribution: share of values per bin (%)")
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
         .legend(Legend::new().bottom(0))
@@ -331,9 +385,8 @@ pub fn distribution_histogram(edges: &[f64], reference: &[f64], window: &[f64]) 
 
 /// Empirical cumulative distribution functions on a shared grid.
 pub fn ecdf_chart(grid: &[f64], reference: &[f64], window: &[f64]) -> Chart {
-    let pairs = |v: &[f64]| -> Vec<Vec<f64>> {
-        grid.iter().zip(v).map(|(x, y)| vec![*x, *y]).collect()
-    };
+    let pairs =
+        |v: &[f64]| -> Vec<Vec<f64>> { grid.iter().zip(v).map(|(x, y)| vec![*x, *y]).collect() };
     base("Cumulative share of values (ECDF)")
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
         .legend(Legend::new().bottom(0))

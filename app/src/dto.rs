@@ -2,15 +2,55 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The overview's headline numbers.
+/// The overview: headline numbers and traffic over the chosen range.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OverviewStats {
+pub struct OverviewData {
     pub model_id: i64,
     pub model_name: String,
     pub model_sha256: String,
     pub n_features: usize,
     pub threshold: f64,
+    /// Every prediction ever stored.
     pub predictions: i64,
+    /// `YYYY-MM-DD HH:MM` (UTC).
+    pub from: String,
+    pub to: String,
+    /// "minute", "15 minutes", "hour"...
+    pub step: String,
+    pub in_range: TrafficPoint,
+    /// One per step, oldest first.
+    pub series: Vec<TrafficPoint>,
+    /// Score histogram of the range, 50 bins of 0.02.
+    pub score_approved: Vec<i64>,
+    pub score_refused: Vec<i64>,
+    pub latest_drift: Option<DriftReportRow>,
+}
+
+/// Traffic of one step (or of the whole range).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrafficPoint {
+    /// `MM-DD HH:MM` (UTC).
+    pub label: String,
+    pub n_approved: i64,
+    pub n_refused: i64,
+    pub refusal_rate: Option<f64>,
+    /// Latency percentiles (ms) from the latency histogram.
+    pub p50: Option<f64>,
+    pub p95: Option<f64>,
+    pub p99: Option<f64>,
+}
+
+#[cfg(feature = "ssr")]
+pub fn traffic_point(b: &scorewatch_core::traffic::TrafficBucket) -> TrafficPoint {
+    TrafficPoint {
+        label: b.start.format("%m-%d %H:%M").to_string(),
+        n_approved: b.n_approved,
+        n_refused: b.n_refused,
+        refusal_rate: b.refusal_rate(),
+        p50: b.latency_quantile(0.50),
+        p95: b.latency_quantile(0.95),
+        p99: b.latency_quantile(0.99),
+    }
 }
 
 /// One drift report in a list.
@@ -39,7 +79,24 @@ pub struct DriftFeatureRow {
     pub wasserstein_norm: Option<f64>,
     pub missing_rate_ref: f64,
     pub missing_rate_cur: f64,
+    pub importance: Option<f64>,
     pub drift: bool,
+}
+
+/// One feature of a report, reference against window: shares on shared bins and ECDFs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureDistribution {
+    pub feature: String,
+    pub n_reference: usize,
+    pub n_window: usize,
+    /// Bin edges (one more than the shares).
+    pub edges: Vec<f64>,
+    pub reference_shares: Vec<f64>,
+    pub window_shares: Vec<f64>,
+    /// ECDFs evaluated on a common grid.
+    pub grid: Vec<f64>,
+    pub reference_ecdf: Vec<f64>,
+    pub window_ecdf: Vec<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,6 +132,7 @@ pub fn feature_row(f: &scorewatch_core::store::DriftFeature) -> DriftFeatureRow 
         wasserstein_norm: f.wasserstein_norm,
         missing_rate_ref: f.missing_rate_ref,
         missing_rate_cur: f.missing_rate_cur,
+        importance: f.importance,
         drift: f.drift,
     }
 }
@@ -127,4 +185,108 @@ pub struct PredictionPageView {
     pub rows: Vec<PredictionRow>,
     /// Pass back to get the next (older) page; None on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// A field of the scoring form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreField {
+    pub name: String,
+    /// What the values mean ("amount", "days relative to the application", ...).
+    pub unit: String,
+    pub median: Option<f64>,
+    pub q25: Option<f64>,
+    pub q75: Option<f64>,
+    pub missing_rate: Option<f64>,
+}
+
+/// What the scoring form sends: its fields as typed, and optional JSON for the others.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreInput {
+    pub fields: Vec<(String, String)>,
+    pub json: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreResultView {
+    pub prediction_id: String,
+    pub probability: f64,
+    pub decision: String,
+    pub threshold: f64,
+    pub explanation: ExplanationView,
+}
+
+/// SHAP contributions (log-odds): base value + contributions + other = raw score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExplanationView {
+    pub base_value: f64,
+    pub raw_score: f64,
+    pub contributions: Vec<ContributionView>,
+    pub other_contribution: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContributionView {
+    pub feature: String,
+    pub value: Option<f64>,
+    pub contribution: f64,
+}
+
+#[cfg(feature = "ssr")]
+pub fn explanation_view(e: &scorewatch_core::predict::Explanation) -> ExplanationView {
+    ExplanationView {
+        base_value: e.base_value,
+        raw_score: e.raw_score,
+        contributions: e
+            .contributions
+            .iter()
+            .map(|c| ContributionView {
+                feature: c.feature.clone(),
+                value: c.value,
+                contribution: c.contribution,
+            })
+            .collect(),
+        other_contribution: e.other_contribution,
+    }
+}
+
+/// One stored prediction with its explanation and where each feature sits in the reference.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PredictionDetailView {
+    pub row: PredictionRow,
+    pub threshold: f64,
+    pub model_version: i64,
+    pub request_id: Option<String>,
+    /// None when the prediction was made by another model version than the active one.
+    pub explanation: Option<ExplanationView>,
+    /// In importance order.
+    pub features: Vec<FeatureAgainstReference>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureAgainstReference {
+    pub name: String,
+    pub value: Option<f64>,
+    /// Share of the training reference at or below the value (None when missing).
+    pub percentile: Option<f64>,
+    pub median: Option<f64>,
+    pub q25: Option<f64>,
+    pub q75: Option<f64>,
+}
+
+/// One line of the service's own log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogRow {
+    pub id: i64,
+    /// `YYYY-MM-DD HH:MM:SS.mmm` (UTC).
+    pub ts: String,
+    pub level: String,
+    pub target: String,
+    pub message: String,
+    pub request_id: Option<String>,
+    pub method: Option<String>,
+    pub path: Option<String>,
+    pub status: Option<i32>,
+    pub latency_ms: Option<f64>,
+    /// Other fields as compact JSON ("{}" when none).
+    pub fields: String,
 }

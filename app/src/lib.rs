@@ -4,6 +4,8 @@
 //! functions that sit next to the page using them; their bodies run on the server only
 //! (feature `ssr`), where they read the shared `AppState` from the Leptos context.
 
+pub mod auth;
+pub mod charts;
 pub mod dto;
 pub mod pages;
 
@@ -21,6 +23,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                // ECharts draws the charts; it must be loaded before the application hydrates.
+                <script src="/vendor/echarts.min.js" defer></script>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -49,10 +53,13 @@ pub fn App() -> impl IntoView {
                 <A href="/" attr:class="brand">"scorewatch"</A>
                 <nav>
                     <A href="/">"Overview"</A>
+                    <A href="/score">"Score"</A>
                     <A href="/predictions">"Predictions"</A>
                     <A href="/drift">"Drift"</A>
+                    <A href="/logs">"Logs"</A>
                     <A href="/model">"Model"</A>
                 </nav>
+                <UserBadge/>
             </header>
             <main>
                 <Routes fallback=|| view! { <pages::NotFound/> }>
@@ -67,8 +74,62 @@ pub fn App() -> impl IntoView {
                         path=(StaticSegment("drift"), ParamSegment("id"))
                         view=pages::drift::DriftReportPage
                     />
+                    <Route path=StaticSegment("score") view=pages::score::ScorePage/>
+                    <Route
+                        path=(StaticSegment("predictions"), ParamSegment("id"))
+                        view=pages::predictions::PredictionPage
+                    />
+                    <Route path=StaticSegment("logs") view=pages::logs::LogsPage/>
+                    <Route path=StaticSegment("login") view=pages::login::LoginPage/>
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// Who is signed in, and the way out.
+#[component]
+fn UserBadge() -> impl IntoView {
+    let user = Resource::new(|| (), |_| auth::current_user());
+    let sign_out = Action::new(|_: &()| auth::sign_out());
+    Effect::new(move |_| {
+        if let Some(Ok(())) = sign_out.value().get() {
+            let _ = window().location().assign("/login");
+        }
+    });
+    view! {
+        <div class="user" data-testid="user">
+            <Transition fallback=|| ()>
+                {move || {
+                    user.get()
+                        .map(|u| match u {
+                            Ok(Some(u)) if u.signed_in => {
+                                view! {
+                                    <span>{format!("{} ({})", u.name, u.role)}</span>
+                                    <button
+                                        class="button small-button"
+                                        data-testid="sign-out"
+                                        on:click=move |_| {
+                                            sign_out.dispatch(());
+                                        }
+                                    >
+                                        "Sign out"
+                                    </button>
+                                }
+                                    .into_any()
+                            }
+                            Ok(Some(_)) => {
+                                view! {
+                                    <span title="The server listens on loopback only: no sign-in">
+                                        "local admin"
+                                    </span>
+                                }
+                                    .into_any()
+                            }
+                            _ => view! { <A href="/login">"Sign in"</A> }.into_any(),
+                        })
+                }}
+            </Transition>
+        </div>
     }
 }

@@ -2,13 +2,140 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_navigate, use_params_map};
 
-use crate::dto::{DriftReportDetail, DriftReportRow};
+use crate::charts::{self, colour, ChartView};
+use crate::dto::{DriftFeatureRow, DriftReportDetail, DriftReportRow, FeatureDistribution};
+
+/// Drift share bands (the analysis' defaults): OK below, WARNING up to, ALERT above.
+const WARNING_SHARE: f64 = 0.1;
+const ALERT_SHARE: f64 = 0.3;
+
+/// Windows the "run now" control offers.
+const RUN_WINDOWS: [(&str, &str); 6] = [
+    ("last-500", "Newest 500 predictions"),
+    ("last-2000", "Newest 2,000 predictions"),
+    ("last-10000", "Newest 10,000 predictions"),
+    ("hour", "Last hour"),
+    ("day", "Last 24 hours"),
+    ("week", "Last 7 days"),
+];
+
+/// Runs drift detection now over `window` (one of the "run now" choices) and returns the
+/// new report's id.
+#[server]
+pub async fn run_drift_now(window: String) -> Result<i64, ServerFnError> {
+    crate::auth::require(crate::auth::Need::Admin).await?;
+    use chrono::{Duration, Utc};
+    use scorewatch_core::drift::analysis::Settings;
+    use scorewatch_core::reports::{self, Trigger};
+    use scorewatch_core::{state::AppState, store::WindowSpec};
+    let state = expect_context::<AppState>();
+    let now = Utc::now();
+    let range = |d: Duration| WindowSpec::Range {
+        since: now - d,
+        until: now,
+    };
+    let spec = match window.as_str() {
+        "hour" => range(Duration::hours(1)),
+        "day" => range(Duration::days(1)),
+        "week" => range(Duration::days(7)),
+        w => match w.strip_prefix("last-").and_then(|n| n.parse::<i64>().ok()) {
+            Some(n) if (1..=1_000_000).contains(&n) => WindowSpec::Last(n),
+            _ => return Err(ServerFnError::new(format!("unknown window `{w}`"))),
+        },
+    };
+    let report = reports::run(
+        &state.pool,
+        &state.model.version,
+        spec,
+        &Settings::default(),
+        Trigger::Api,
+    )
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %format!("{e:#}"), "running drift detection from the dashboard");
+        ServerFnError::new(format!("drift detection failed: {e:#}"))
+    })?;
+    Ok(report.id)
+}
+
+/// One feature of a report: reference and window distributions.
+#[server]
+pub async fn read_feature_distribution(
+    report_id: i64,
+    feature: String,
+) -> Result<Option<FeatureDistribution>, ServerFnError> {
+    crate::auth::require(crate::auth::Need::Read).await?;
+    use scorewatch_core::{html_report, state::AppState, store};
+    let state = expect_context::<AppState>();
+    let db_error = |e: anyhow::Error| {
+        tracing::error!(error = %format!("{e:#}"), "reading a feature's distributions");
+        ServerFnError::new("the database could not be read")
+    };
+    let Some((report, _)) = store::get_drift_report(&state.pool, report_id)
+        .await
+        .map_err(db_error)?
+    else {
+        return Ok(None);
+    };
+    let Some((position, reference)) =
+        store::reference_sample(&state.pool, report.model_version, &feature)
+            .await
+            .map_err(db_error)?
+    else {
+        return Ok(None);
+    };
+    let mut window = store::window_feature_values(
+        &state.pool,
+        report.model_version,
+        position,
+        report.window_start,
+        report.window_end + chrono::Duration::microseconds(1),
+    )
+    .await
+    .map_err(db_error)?;
+    window.sort_by(f64::total_cmp);
+    let Some(h) = html_report::histogram(&feature, &reference, &window) else {
+        return Ok(Some(FeatureDistribution {
+            feature,
+            n_reference: reference.len(),
+            n_window: window.len(),
+            edges: Vec::new(),
+            reference_shares: Vec::new(),
+            window_shares: Vec::new(),
+            grid: Vec::new(),
+            reference_ecdf: Vec::new(),
+            window_ecdf: Vec::new(),
+        }));
+    };
+    let lo = reference[0].min(window[0]);
+    let hi = reference[reference.len() - 1].max(window[window.len() - 1]);
+    let grid: Vec<f64> = (0..=100)
+        .map(|i| lo + (hi - lo) * i as f64 / 100.0)
+        .collect();
+    let ecdf = |sorted: &[f64]| -> Vec<f64> {
+        grid.iter()
+            .map(|x| sorted.partition_point(|v| v <= x) as f64 / sorted.len() as f64)
+            .collect()
+    };
+    Ok(Some(FeatureDistribution {
+        feature,
+        n_reference: reference.len(),
+        n_window: window.len(),
+        reference_ecdf: ecdf(&reference),
+        window_ecdf: ecdf(&window),
+        grid,
+        edges: h.edges,
+        reference_shares: h.reference,
+        window_shares: h.current,
+    }))
+}
 
 /// The newest drift reports (at most 100).
 #[server]
 pub async fn list_drift_reports() -> Result<Vec<DriftReportRow>, ServerFnError> {
+    crate::auth::require(crate::auth::Need::Read).await?;
     use scorewatch_core::{state::AppState, store};
     let state = expect_context::<AppState>();
     let reports = store::list_drift_reports(&state.pool, None, 100)
@@ -23,6 +150,7 @@ pub async fn list_drift_reports() -> Result<Vec<DriftReportRow>, ServerFnError> 
 /// One report with every feature, drifted ones first.
 #[server]
 pub async fn read_drift_report(id: i64) -> Result<Option<DriftReportDetail>, ServerFnError> {
+    crate::auth::require(crate::auth::Need::Read).await?;
     use scorewatch_core::{state::AppState, store};
     let state = expect_context::<AppState>();
     let found = store::get_drift_report(&state.pool, id)
@@ -58,9 +186,55 @@ fn StatusBadge(status: String) -> impl IntoView {
 #[component]
 pub fn DriftList() -> impl IntoView {
     let reports = Resource::new(|| (), |_| list_drift_reports());
+    let window = RwSignal::new(RUN_WINDOWS[0].0.to_string());
+    let run = Action::new(|w: &String| run_drift_now(w.clone()));
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = run.value().get() {
+            navigate(&format!("/drift/{id}"), Default::default());
+        }
+    });
     view! {
         <section class="card">
-            <h1>"Drift reports"</h1>
+            <div class="card-head">
+                <h1>"Drift reports"</h1>
+                <div class="controls">
+                    <label>
+                        "Window "
+                        <select
+                            data-testid="run-window"
+                            on:change=move |ev| window.set(event_target_value(&ev))
+                        >
+                            {RUN_WINDOWS
+                                .iter()
+                                .map(|(k, label)| view! { <option value=*k>{*label}</option> })
+                                .collect_view()}
+                        </select>
+                    </label>
+                    <button
+                        class="button"
+                        data-testid="run-drift"
+                        disabled=move || run.pending().get()
+                        on:click=move |_| {
+                            run.dispatch(window.get_untracked());
+                        }
+                    >
+                        {move || if run.pending().get() { "Running…" } else { "Run drift detection now" }}
+                    </button>
+                </div>
+            </div>
+            {move || {
+                run.value()
+                    .get()
+                    .and_then(Result::err)
+                    .map(|e| {
+                        view! {
+                            <p class="error" role="alert" data-testid="run-error">
+                                {e.to_string().trim_start_matches("error running server function: ").to_string()}
+                            </p>
+                        }
+                    })
+            }}
             <p class="muted">
                 "Each report compares a window of stored predictions with the training reference. "
                 "OK below 10% drifted features, WARNING up to 30%, ALERT above."
@@ -83,7 +257,13 @@ pub fn DriftList() -> impl IntoView {
                                 }
                                     .into_any()
                             }
-                            Ok(list) => view! { <ReportTable reports=list/> }.into_any(),
+                            Ok(list) => {
+                                view! {
+                                    <DriftShareChart reports=list.clone()/>
+                                    <ReportTable reports=list/>
+                                }
+                                    .into_any()
+                            }
                             Err(e) => {
                                 view! {
                                     <p class="error" role="alert">
@@ -188,17 +368,145 @@ pub fn DriftReportPage() -> impl IntoView {
 }
 
 #[component]
+fn DriftShareChart(reports: Vec<DriftReportRow>) -> impl IntoView {
+    let chart = move || {
+        let mut ordered = reports.clone();
+        ordered.reverse();
+        charts::drift_share_chart(
+            ordered.iter().map(|r| r.window_end.clone()).collect(),
+            ordered.iter().map(|r| r.drift_share).collect(),
+            WARNING_SHARE,
+            ALERT_SHARE,
+        )
+    };
+    view! { <ChartView id="drift-share-chart" option=chart/> }
+}
+
+/// The statistics the top-20 chart can rank by.
+const STATISTICS: [(&str, &str); 4] = [
+    ("p", "−log10 corrected p-value"),
+    ("psi", "PSI"),
+    ("ks", "KS statistic"),
+    ("wasserstein", "Wasserstein distance / sd"),
+];
+
+fn statistic(f: &DriftFeatureRow, which: &str) -> Option<f64> {
+    match which {
+        "psi" => f.psi,
+        "ks" => f.ks_statistic,
+        "wasserstein" => f.wasserstein_norm,
+        _ => f.p_adjusted.map(|p| -(p.max(1e-300)).log10()),
+    }
+}
+
+#[component]
 fn ReportDetail(detail: DriftReportDetail) -> impl IntoView {
     let r = detail.report;
+    let report_id = r.id;
+    let features = StoredValue::new(detail.features);
+    let stat = RwSignal::new("p".to_string());
+    let filter = RwSignal::new(String::new());
+    let drifted_only = RwSignal::new(false);
+    let sort = RwSignal::new(("p".to_string(), true));
+    let selected = RwSignal::new(None::<String>);
+    let top_chart = move || {
+        let which = stat.get();
+        let mut ranked: Vec<(String, f64, bool)> = features.with_value(|fs| {
+            fs.iter()
+                .filter_map(|f| statistic(f, &which).map(|v| (f.feature.clone(), v, f.drift)))
+                .collect()
+        });
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        ranked.truncate(20);
+        let label = STATISTICS
+            .iter()
+            .find(|(k, _)| *k == which)
+            .map(|(_, l)| *l)
+            .unwrap_or("");
+        charts::horizontal_bars(
+            &format!("Top 20 features by {label} (red: drift detected)"),
+            label,
+            ranked
+                .into_iter()
+                .map(|(n, v, d)| (n, v, if d { colour::ALERT } else { colour::SECOND }))
+                .collect(),
+        )
+    };
+    let rows = move || {
+        let needle = filter.get().to_lowercase();
+        let only = drifted_only.get();
+        let (key, descending) = sort.get();
+        let mut rows: Vec<DriftFeatureRow> = features.with_value(|fs| {
+            fs.iter()
+                .filter(|f| (!only || f.drift) && f.feature.to_lowercase().contains(&needle))
+                .cloned()
+                .collect()
+        });
+        if key == "feature" {
+            rows.sort_by(|a, b| a.feature.cmp(&b.feature));
+        } else if key == "importance" {
+            rows.sort_by(|a, b| {
+                a.importance
+                    .unwrap_or(0.0)
+                    .total_cmp(&b.importance.unwrap_or(0.0))
+            });
+        } else {
+            rows.sort_by(|a, b| {
+                statistic(a, &key)
+                    .unwrap_or(f64::NEG_INFINITY)
+                    .total_cmp(&statistic(b, &key).unwrap_or(f64::NEG_INFINITY))
+            });
+        }
+        if descending {
+            rows.reverse();
+        }
+        rows
+    };
+    let header = move |key: &'static str, label: &'static str, numeric: bool| {
+        let class = if numeric { "num sortable" } else { "sortable" };
+        view! {
+            <th
+                class=class
+                data-sort=key
+                on:click=move |_| {
+                    sort.update(|(k, d)| {
+                        if k == key {
+                            *d = !*d;
+                        } else {
+                            *k = key.to_string();
+                            *d = key != "feature";
+                        }
+                    })
+                }
+            >
+                {label}
+                {move || {
+                    let (k, d) = sort.get();
+                    if k == key { if d { " ▼" } else { " ▲" } } else { "" }
+                }}
+            </th>
+        }
+    };
     view! {
         <div class="card-head">
             <h1>{format!("Drift report #{}", r.id)}</h1>
-            <StatusBadge status=r.status.clone()/>
+            <div class="controls">
+                <StatusBadge status=r.status.clone()/>
+                <a
+                    class="button secondary"
+                    data-testid="download-html"
+                    href=format!("/drift/{}/report.html", r.id)
+                    download=format!("drift-report-{}.html", r.id)
+                    rel="external"
+                >
+                    "Download HTML report"
+                </a>
+            </div>
         </div>
         <dl class="stats">
             <div>
                 <dt>"Window (UTC)"</dt>
-                <dd>{format!("{} – {}", r.window_start, r.window_end)}</dd>
+                <dd class="small">{format!("{} – {}", r.window_start, r.window_end)}</dd>
             </div>
             <div>
                 <dt>"Predictions"</dt>
@@ -215,46 +523,172 @@ fn ReportDetail(detail: DriftReportDetail) -> impl IntoView {
                 <dd>{fixed(r.score_psi, 3)}</dd>
             </div>
         </dl>
+        <div class="controls chart-controls">
+            <label>
+                "Rank by "
+                <select data-testid="top-statistic" on:change=move |ev| stat.set(event_target_value(&ev))>
+                    {STATISTICS
+                        .iter()
+                        .map(|(k, l)| view! { <option value=*k>{*l}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+        </div>
+        <ChartView id="top-features-chart" option=top_chart height="480px"/>
+        {move || {
+            selected
+                .get()
+                .map(|feature| view! { <FeatureDrillDown report_id feature selected/> })
+        }}
         <h2>"Features"</h2>
-        <p class="muted">"Drifted features first, then by corrected p-value."</p>
+        <div class="filters">
+            <label>
+                "Feature "
+                <input
+                    type="search"
+                    data-testid="feature-filter"
+                    placeholder="name contains…"
+                    on:input=move |ev| filter.set(event_target_value(&ev))
+                />
+            </label>
+            <label>
+                <input
+                    type="checkbox"
+                    data-testid="drifted-only"
+                    on:change=move |ev| drifted_only.set(event_target_checked(&ev))
+                />
+                " Drifted only"
+            </label>
+            <span class="muted small">"Click a column to sort, a feature to see its distributions."</span>
+        </div>
         <div class="table-wrap">
             <table class="data" data-testid="features">
                 <thead>
                     <tr>
-                        <th>"Feature"</th>
+                        {header("feature", "Feature", false)}
                         <th>"Test"</th>
-                        <th class="num">"p adjusted"</th>
-                        <th class="num">"KS D"</th>
-                        <th class="num">"PSI"</th>
-                        <th class="num">"Wasserstein/sd"</th>
+                        {header("p", "p adjusted", true)}
+                        {header("ks", "KS D", true)}
+                        {header("psi", "PSI", true)}
+                        {header("wasserstein", "Wasserstein/sd", true)}
                         <th class="num">"Missing ref → window"</th>
+                        {header("importance", "Importance", true)}
                         <th>"Drift"</th>
                     </tr>
                 </thead>
                 <tbody>
-                    {detail
-                        .features
-                        .into_iter()
-                        .map(|f| {
-                            let class = if f.drift { "drift" } else { "" };
-                            view! {
-                                <tr class=class>
-                                    <td class="mono">{f.feature}</td>
-                                    <td>{f.test}</td>
-                                    <td class="num">{fixed(f.p_adjusted, 4)}</td>
-                                    <td class="num">{fixed(f.ks_statistic, 3)}</td>
-                                    <td class="num">{fixed(f.psi, 3)}</td>
-                                    <td class="num">{fixed(f.wasserstein_norm, 3)}</td>
-                                    <td class="num">
-                                        {format!("{} → {}", percent(f.missing_rate_ref), percent(f.missing_rate_cur))}
-                                    </td>
-                                    <td>{if f.drift { "yes" } else { "" }}</td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
+                    {move || {
+                        rows()
+                            .into_iter()
+                            .map(|f| {
+                                let class = if f.drift { "drift" } else { "" };
+                                let name = f.feature.clone();
+                                view! {
+                                    <tr class=class data-feature=f.feature.clone()>
+                                        <td class="mono">
+                                            <button
+                                                class="link"
+                                                on:click=move |_| selected.set(Some(name.clone()))
+                                            >
+                                                {f.feature.clone()}
+                                            </button>
+                                        </td>
+                                        <td>{f.test}</td>
+                                        <td class="num">{fixed(f.p_adjusted, 4)}</td>
+                                        <td class="num">{fixed(f.ks_statistic, 3)}</td>
+                                        <td class="num">{fixed(f.psi, 3)}</td>
+                                        <td class="num">{fixed(f.wasserstein_norm, 3)}</td>
+                                        <td class="num">
+                                            {format!("{} → {}", percent(f.missing_rate_ref), percent(f.missing_rate_cur))}
+                                        </td>
+                                        <td class="num">{fixed(f.importance, 0)}</td>
+                                        <td>{if f.drift { "yes" } else { "" }}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()
+                    }}
                 </tbody>
             </table>
+        </div>
+    }
+}
+
+#[component]
+fn FeatureDrillDown(
+    report_id: i64,
+    feature: String,
+    selected: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let name = feature.clone();
+    let data = Resource::new(
+        move || feature.clone(),
+        move |f| read_feature_distribution(report_id, f),
+    );
+    view! {
+        <div class="drilldown" data-testid="drilldown">
+            <div class="card-head">
+                <h2 class="mono">{name}</h2>
+                <button class="button secondary" on:click=move |_| selected.set(None)>
+                    "Close"
+                </button>
+            </div>
+            <Suspense fallback=|| view! { <p class="muted">"Reading the window…"</p> }>
+                {move || {
+                    data.get()
+                        .map(|r| match r {
+                            Ok(Some(d)) if d.edges.is_empty() => {
+                                view! {
+                                    <p class="muted">
+                                        {format!(
+                                            "No values to compare: {} reference and {} window values.",
+                                            d.n_reference,
+                                            d.n_window,
+                                        )}
+                                    </p>
+                                }
+                                    .into_any()
+                            }
+                            Ok(Some(d)) => {
+                                let h = d.clone();
+                                let histogram = move || {
+                                    charts::distribution_histogram(
+                                        &h.edges,
+                                        &h.reference_shares,
+                                        &h.window_shares,
+                                    )
+                                };
+                                let e = d.clone();
+                                let ecdf = move || {
+                                    charts::ecdf_chart(&e.grid, &e.reference_ecdf, &e.window_ecdf)
+                                };
+                                view! {
+                                    <p class="muted small">
+                                        {format!(
+                                            "{} reference values, {} window values (missing values left out).",
+                                            d.n_reference,
+                                            d.n_window,
+                                        )}
+                                    </p>
+                                    <div class="chart-grid">
+                                        <ChartView id="feature-histogram" option=histogram/>
+                                        <ChartView id="feature-ecdf" option=ecdf/>
+                                    </div>
+                                }
+                                    .into_any()
+                            }
+                            Ok(None) => view! { <p class="muted">"No such feature in this report."</p> }.into_any(),
+                            Err(e) => {
+                                view! {
+                                    <p class="error" role="alert">
+                                        "Could not load the distributions: " {e.to_string()}
+                                    </p>
+                                }
+                                    .into_any()
+                            }
+                        })
+                }}
+            </Suspense>
         </div>
     }
 }

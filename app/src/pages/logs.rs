@@ -206,7 +206,9 @@ fn LogTable(rows: Vec<LogRow>, older: RwSignal<Vec<LogRow>>) -> impl IntoView {
         let request = match (&r.method, &r.path, r.status) {
             (Some(m), Some(p), Some(s)) => format!(
                 "{m} {p} → {s}{}",
-                r.latency_ms.map(|l| format!(" in {l:.1} ms")).unwrap_or_default()
+                r.latency_ms
+                    .map(|l| format!(" in {l:.1} ms"))
+                    .unwrap_or_default()
             ),
             _ => String::new(),
         };

@@ -1,9 +1,12 @@
 //! One module per page.
 
 pub mod drift;
+pub mod login;
+pub mod logs;
 pub mod model;
 pub mod overview;
 pub mod predictions;
+pub mod score;
 
 use leptos::prelude::*;
 

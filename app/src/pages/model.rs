@@ -2,11 +2,13 @@
 
 use leptos::prelude::*;
 
+use crate::charts::{self, colour, ChartView};
 use crate::dto::{ModelCardView, ModelFeature};
 
 /// The active model version with its reference statistics.
 #[server]
 pub async fn get_model_card() -> Result<ModelCardView, ServerFnError> {
+    crate::auth::require(crate::auth::Need::Read).await?;
     use crate::dto::ModelFeature;
     use scorewatch_core::{state::AppState, store};
     let state = expect_context::<AppState>();
@@ -95,6 +97,25 @@ fn CardView(card: ModelCardView) -> impl IntoView {
         .map(|f| f.importance_share)
         .unwrap_or(1.0)
         .max(1e-12);
+    let top20: Vec<(String, f64, &'static str)> = card
+        .features
+        .iter()
+        .take(20)
+        .map(|f| {
+            (
+                f.name.clone(),
+                (1000.0 * f.importance_share).round() / 10.0,
+                colour::BRAND,
+            )
+        })
+        .collect();
+    let importance = move || {
+        charts::horizontal_bars(
+            "Top 20 features by importance (% of total gain)",
+            "% of gain",
+            top20.clone(),
+        )
+    };
     view! {
         <h1>{format!("Model #{} {}", card.id, card.name)}</h1>
         <dl class="stats">
@@ -123,6 +144,7 @@ fn CardView(card: ModelCardView) -> impl IntoView {
                 })
                 .collect_view()}
         </dl>
+        <ChartView id="importance-chart" option=importance height="480px"/>
         <h2>"Features by importance (share of total gain) and reference statistics"</h2>
         <div class="table-wrap">
             <table class="data" data-testid="model-features">

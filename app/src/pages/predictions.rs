@@ -1,9 +1,13 @@
 //! `/predictions`: stored decisions, newest first, filtered by decision, source and client.
 
 use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
 
-use crate::dto::PredictionPageView;
+use crate::dto::{PredictionDetailView, PredictionPageView};
+use crate::pages::score::ContributionsView;
 
+#[cfg(feature = "ssr")]
 const PAGE: i64 = 50;
 
 /// A page of stored predictions. Empty filters mean "any".
@@ -14,7 +18,7 @@ pub async fn list_predictions(
     sk_id_curr: String,
     cursor: Option<String>,
 ) -> Result<PredictionPageView, ServerFnError> {
-    use crate::dto::PredictionRow;
+    crate::auth::require(crate::auth::Need::Read).await?;
     use scorewatch_core::scoring::Decision;
     use scorewatch_core::state::AppState;
     use scorewatch_core::store::{self, PageCursor, PredictionFilter, Source};
@@ -57,21 +61,114 @@ pub async fn list_predictions(
         .encode()
     });
     Ok(PredictionPageView {
-        rows: rows
-            .iter()
-            .map(|p| PredictionRow {
-                id: p.id.to_string(),
-                created_at: p.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
-                sk_id_curr: p.sk_id_curr,
-                probability: p.probability,
-                decision: p.decision.clone(),
-                source: p.source.clone(),
-                inference_time_ms: p.inference_time_ms,
-                n_missing: p.features.iter().filter(|v| v.is_nan()).count(),
-            })
-            .collect(),
+        rows: rows.iter().map(prediction_row).collect(),
         next_cursor,
     })
+}
+
+#[cfg(feature = "ssr")]
+fn prediction_row(p: &scorewatch_core::store::StoredPrediction) -> crate::dto::PredictionRow {
+    crate::dto::PredictionRow {
+        id: p.id.to_string(),
+        created_at: p.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+        sk_id_curr: p.sk_id_curr,
+        probability: p.probability,
+        decision: p.decision.clone(),
+        source: p.source.clone(),
+        inference_time_ms: p.inference_time_ms,
+        n_missing: p.features.iter().filter(|v| v.is_nan()).count(),
+    }
+}
+
+/// How many features the detail page places among the reference (by importance).
+#[cfg(feature = "ssr")]
+const DETAIL_FEATURES: usize = 25;
+
+/// One stored prediction: its explanation (when the active model made it) and its most
+/// important features against the training reference. None when there is no such id.
+#[server]
+pub async fn read_prediction(id: String) -> Result<Option<PredictionDetailView>, ServerFnError> {
+    crate::auth::require(crate::auth::Need::Read).await?;
+    use crate::dto::FeatureAgainstReference;
+    use scorewatch_core::application::Application;
+    use scorewatch_core::{predict, state::AppState, store};
+    let state = expect_context::<AppState>();
+    let Ok(id) = id.parse::<uuid::Uuid>() else {
+        return Ok(None);
+    };
+    let db_error = |e: anyhow::Error| {
+        tracing::error!(error = %format!("{e:#}"), "reading a prediction");
+        ServerFnError::new("the database could not be read")
+    };
+    let Some(p) = store::get_prediction(&state.pool, id)
+        .await
+        .map_err(db_error)?
+    else {
+        return Ok(None);
+    };
+    let names = store::feature_names(&state.pool, &[p.model_version])
+        .await
+        .map_err(db_error)?
+        .remove(&p.model_version)
+        .unwrap_or_default();
+    let importances: Vec<f64> = if p.model_version == state.model.version.id {
+        state.model.version.importances.clone()
+    } else {
+        vec![0.0; names.len()]
+    };
+    let mut order: Vec<usize> = (0..names.len().min(p.features.len())).collect();
+    order.sort_by(|&i, &j| importances[j].total_cmp(&importances[i]));
+    order.truncate(DETAIL_FEATURES);
+    let wanted: Vec<String> = order.iter().map(|&i| names[i].clone()).collect();
+    let samples = store::reference_samples(&state.pool, p.model_version, &wanted)
+        .await
+        .map_err(db_error)?;
+    let features = order
+        .iter()
+        .map(|&i| {
+            let value = Some(p.features[i]).filter(|v| !v.is_nan());
+            let reference = samples.iter().find(|(s, _)| s.feature == names[i]);
+            let percentile = match (value, reference) {
+                (Some(v), Some((_, sample))) if !sample.is_empty() => {
+                    Some(sample.partition_point(|x| *x <= v) as f64 / sample.len() as f64)
+                }
+                _ => None,
+            };
+            FeatureAgainstReference {
+                name: names[i].clone(),
+                value,
+                percentile,
+                median: reference.and_then(|(s, _)| s.median),
+                q25: reference.and_then(|(s, _)| s.q25),
+                q75: reference.and_then(|(s, _)| s.q75),
+            }
+        })
+        .collect();
+    let explanation = if p.model_version == state.model.version.id {
+        let active = state.model.clone();
+        let (values, client) = (p.features.clone(), p.sk_id_curr);
+        let explained = tokio::task::spawn_blocking(move || {
+            let application = Application::from_values(client, &values, &active.model)?;
+            predict::explain(&active, &[application], 15)
+        })
+        .await
+        .map_err(|e| ServerFnError::new(format!("explaining stopped: {e}")))?
+        .map_err(|e| {
+            tracing::error!(error = %format!("{e:#}"), "explaining a stored prediction");
+            ServerFnError::new("the model could not explain this prediction")
+        })?;
+        explained.first().map(crate::dto::explanation_view)
+    } else {
+        None
+    };
+    Ok(Some(PredictionDetailView {
+        row: prediction_row(&p),
+        threshold: p.threshold,
+        model_version: p.model_version,
+        request_id: p.request_id.clone(),
+        explanation,
+        features,
+    }))
 }
 
 #[component]
@@ -196,8 +293,10 @@ fn PageView(
                         .map(|p| {
                             let class = format!("badge decision-{}", p.decision.to_lowercase());
                             view! {
-                                <tr data-prediction-id=p.id>
-                                    <td>{p.created_at}</td>
+                                <tr data-prediction-id=p.id.clone()>
+                                    <td>
+                                        <A href=format!("/predictions/{}", p.id)>{p.created_at}</A>
+                                    </td>
                                     <td class="num">{p.sk_id_curr.map(|v| v.to_string()).unwrap_or_default()}</td>
                                     <td class="num">{format!("{:.4}", p.probability)}</td>
                                     <td>
@@ -241,4 +340,147 @@ fn PageView(
         </div>
     }
         .into_any()
+}
+
+fn value_text(x: Option<f64>) -> String {
+    match x {
+        Some(v) if v.abs() >= 1e5 || v == v.trunc() => format!("{v:.0}"),
+        Some(v) => format!("{v:.3}"),
+        None => "missing".into(),
+    }
+}
+
+#[component]
+pub fn PredictionPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let detail = Resource::new(id, read_prediction);
+    view! {
+        <section class="card">
+            <p>
+                <A href="/predictions">"← All predictions"</A>
+            </p>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || {
+                    detail
+                        .get()
+                        .map(|r| match r {
+                            Ok(Some(d)) => view! { <DetailView detail=d/> }.into_any(),
+                            Ok(None) => {
+                                view! {
+                                    <h1>"No such prediction"</h1>
+                                    <p class="muted">"The link may be wrong: no stored prediction has this id."</p>
+                                }
+                                    .into_any()
+                            }
+                            Err(e) => {
+                                view! {
+                                    <p class="error" role="alert">
+                                        "Could not load the prediction: " {e.to_string()}
+                                    </p>
+                                }
+                                    .into_any()
+                            }
+                        })
+                }}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn DetailView(detail: PredictionDetailView) -> impl IntoView {
+    let r = detail.row;
+    let class = format!("badge big decision-{}", r.decision.to_lowercase());
+    view! {
+        <div class="card-head">
+            <h1>"Prediction"</h1>
+            <span class=class data-testid="detail-decision">{r.decision.clone()}</span>
+        </div>
+        <dl class="stats">
+            <div>
+                <dt>"Probability of default"</dt>
+                <dd data-testid="detail-probability">{format!("{:.4}", r.probability)}</dd>
+            </div>
+            <div>
+                <dt>"Threshold"</dt>
+                <dd>{format!("{:.3}", detail.threshold)}</dd>
+            </div>
+            <div>
+                <dt>"Time (UTC)"</dt>
+                <dd class="small">{r.created_at.clone()}</dd>
+            </div>
+            <div>
+                <dt>"Client id"</dt>
+                <dd>{r.sk_id_curr.map(|v| v.to_string()).unwrap_or_else(|| "–".into())}</dd>
+            </div>
+            <div>
+                <dt>"Source · model"</dt>
+                <dd class="small">{format!("{} · model #{}", r.source, detail.model_version)}</dd>
+            </div>
+            <div>
+                <dt>"Id"</dt>
+                <dd class="mono small" data-testid="detail-id">{r.id.clone()}</dd>
+            </div>
+        </dl>
+        {match detail.explanation {
+            Some(e) => view! { <ContributionsView explanation=e id="prediction-contributions"/> }.into_any(),
+            None => {
+                view! {
+                    <p class="muted">
+                        "This decision was made by another model version than the active one; "
+                        "its explanation is not available here."
+                    </p>
+                }
+                    .into_any()
+            }
+        }}
+        <h2>"Most important features against the training reference"</h2>
+        <p class="muted small">
+            "Percentile: the share of training applications (with a value) at or below this one."
+        </p>
+        <div class="table-wrap">
+            <table class="data" data-testid="detail-features">
+                <thead>
+                    <tr>
+                        <th>"Feature"</th>
+                        <th class="num">"Value"</th>
+                        <th>"Percentile in training"</th>
+                        <th class="num">"Median"</th>
+                        <th class="num">"Middle half"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {detail
+                        .features
+                        .into_iter()
+                        .map(|f| {
+                            let pct = f.percentile.map(|p| 100.0 * p);
+                            view! {
+                                <tr data-feature=f.name.clone()>
+                                    <td class="mono">{f.name.clone()}</td>
+                                    <td class="num">{value_text(f.value)}</td>
+                                    <td data-percentile=pct.map(|p| format!("{p:.1}"))>
+                                        {pct
+                                            .map(|p| {
+                                                view! {
+                                                    <span class="meter">
+                                                        <span style=format!("left: {p:.1}%")></span>
+                                                    </span>
+                                                    {format!(" {p:.0}")}
+                                                }
+                                            })}
+                                    </td>
+                                    <td class="num">{value_text(f.median)}</td>
+                                    <td class="num">
+                                        {format!("{} – {}", value_text(f.q25), value_text(f.q75))}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
 }

@@ -81,16 +81,32 @@ pub async fn score_application(input: ScoreInput) -> Result<ScoreResultView, Ser
     use scorewatch_core::store::Source;
     use scorewatch_core::writer::WriteError;
     let state = expect_context::<AppState>();
+    // The paste is either the features object itself or a whole application
+    // (`{"sk_id_curr": ..., "features": {...}}`, as the API takes it).
+    let mut sk_id_curr = serde_json::Value::Null;
     let mut object = match input.json.trim() {
         "" => serde_json::Map::new(),
         text => match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(serde_json::Value::Object(m)) => m,
+            Ok(serde_json::Value::Object(mut m)) => match m.remove("features") {
+                Some(serde_json::Value::Object(features)) => {
+                    sk_id_curr = m.remove("sk_id_curr").unwrap_or_default();
+                    features
+                }
+                Some(_) => return Err(ServerFnError::new(
+                    "`features` in the pasted JSON must be an object of feature names and values",
+                )),
+                None => m,
+            },
             Ok(_) => {
                 return Err(ServerFnError::new(
                     "the pasted JSON must be an object of feature names and values",
                 ))
             }
-            Err(e) => return Err(ServerFnError::new(format!("the pasted JSON is not valid: {e}"))),
+            Err(e) => {
+                return Err(ServerFnError::new(format!(
+                    "the pasted JSON is not valid: {e}"
+                )))
+            }
         },
     };
     for (name, value) in input.fields {
@@ -105,7 +121,10 @@ pub async fn score_application(input: ScoreInput) -> Result<ScoreResultView, Ser
             .ok_or_else(|| ServerFnError::new(format!("{name}: `{value}` is not a number")))?;
         object.insert(name, serde_json::json!(number));
     }
-    let body = serde_json::to_vec(&serde_json::Value::Object(object))?;
+    let body = serde_json::to_vec(&serde_json::json!({
+        "sk_id_curr": sk_id_curr,
+        "features": serde_json::Value::Object(object),
+    }))?;
     let application = Application::from_json(&body, &state.model.model)
         .map_err(|e| ServerFnError::new(format!("the application is not valid JSON: {e}")))?
         .map_err(|e| ServerFnError::new(e.to_string()))?;
@@ -125,7 +144,9 @@ pub async fn score_application(input: ScoreInput) -> Result<ScoreResultView, Ser
     let p = rows[0].clone();
     state.writer.store(rows).await.map_err(|e| {
         ServerFnError::new(match e {
-            WriteError::Overloaded => "the service is busy storing decisions; try again in a second",
+            WriteError::Overloaded => {
+                "the service is busy storing decisions; try again in a second"
+            }
             WriteError::ShuttingDown => "the server is shutting down; nothing was stored",
             _ => "the decision could not be stored: the database is unavailable",
         })
