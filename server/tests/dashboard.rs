@@ -16,17 +16,19 @@ use scorewatch_core::simulate::{DriftKind, TestSet};
 use scorewatch_core::store::{self, Source};
 use scorewatch_core::traffic::{self, latency_bucket, LATENCY_BUCKETS, SCORE_BINS};
 
-/// Scores `n` test-set rows and stores them spread over `hours` hours from `start`, with
-/// latencies spread over five decades, from several concurrent transactions.
+/// Scores `n` test-set rows (shifted by `intensity` standard deviations: 0 is clean) and
+/// stores them spread over `hours` hours from `start`, with latencies spread over five
+/// decades, from several concurrent transactions.
 async fn store_spread(
     app: &common::TestApp,
     start: DateTime<Utc>,
     n: usize,
     hours: i64,
+    intensity: f64,
 ) -> Vec<store::NewPrediction> {
     let model = app.state.model.clone();
     let test = TestSet::load(&artifacts().join(TEST_FILE), model.model.feature_names()).unwrap();
-    let rows = test.batch(0, n, 0.0, DriftKind::Shift, &[], 3);
+    let rows = test.batch(0, n, intensity, DriftKind::Shift, &[], 3);
     let applications: Vec<Application> = rows
         .iter()
         .map(|r| Application::from_values(None, r, &model.model).unwrap())
@@ -100,7 +102,7 @@ async fn expected(pool: &PgPool, from: DateTime<Utc>, to: DateTime<Utc>) -> Expe
 async fn summaries_agree_with_the_predictions(pool: PgPool) {
     let app = app(pool.clone()).await;
     let start = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
-    let stored = store_spread(&app, start, 3_000, 30).await;
+    let stored = store_spread(&app, start, 3_000, 30, 0.0).await;
     assert_eq!(traffic::count_all(&pool).await.unwrap(), 3_000);
     // Replaying rows already stored inserts nothing and counts nothing twice.
     let inserted = store::insert_missing_predictions(&pool, &stored[..100])
@@ -203,8 +205,8 @@ fn expand_macros(sql: &str) -> String {
 async fn every_grafana_panel_query_runs_on_the_schema(pool: PgPool) {
     use sqlx::{Column, Row};
     let app = app(pool.clone()).await;
-    store_spread(&app, Utc::now() - Duration::hours(6), 400, 5).await;
-    // A drift report for the drift panels.
+    // Drifted rows, so that the drifted-features panel has rows to show.
+    store_spread(&app, Utc::now() - Duration::hours(6), 400, 5, 0.5).await;
     let report = scorewatch_core::reports::run(
         &pool,
         &app.state.model.version,
