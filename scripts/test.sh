@@ -65,14 +65,19 @@ say "browser tests: starting scorewatch serve with a fresh embedded database"
 rm -rf target/test-run/e2e-data
 E2E_LOG=target/test-run/serve.out
 env -u DATABASE_URL SCOREWATCH_DATA_DIR=target/test-run/e2e-data LEPTOS_SITE_ROOT=target/site \
-  target/debug/scorewatch serve --addr 127.0.0.1:0 >"$E2E_LOG" 2>&1 &
+  target/debug/scorewatch serve --addr 127.0.0.1:0 --dashboard-sign-in always >"$E2E_LOG" 2>&1 &
 pids+=($!)
 BASE_URL="$(wait_for_line "$E2E_LOG" "scorewatch is serving on " "${pids[-1]}" 300)"
 export BASE_URL="${BASE_URL%/}"
 say "server up at $BASE_URL"
-SCOREWATCH_API_KEY="$(env -u DATABASE_URL SCOREWATCH_DATA_DIR=target/test-run/e2e-data \
-  target/debug/scorewatch keys create --role scorer --name browser-tests | tail -n 1)"
-export SCOREWATCH_API_KEY
+new_key() {
+  env -u DATABASE_URL SCOREWATCH_DATA_DIR=target/test-run/e2e-data \
+    target/debug/scorewatch keys create --role "$1" --name "browser tests ($1)" | tail -n 1
+}
+SCOREWATCH_API_KEY="$(new_key scorer)"
+SCOREWATCH_VIEWER_KEY="$(new_key viewer)"
+SCOREWATCH_OFFICER_KEY="$(new_key officer)"
+export SCOREWATCH_API_KEY SCOREWATCH_VIEWER_KEY SCOREWATCH_OFFICER_KEY
 # The admin key `serve` created at its first start, for the tests that run drift reports.
 SCOREWATCH_ADMIN_KEY="$(cat target/test-run/e2e-data/admin-key)"
 export SCOREWATCH_ADMIN_KEY

@@ -46,3 +46,54 @@ export async function postPrediction(features, skIdCurr = 100002) {
   if (res.status !== 200) throw new Error(`predict answered ${res.status}: ${JSON.stringify(body)}`);
   return body;
 }
+
+// Keys scripts/test.sh creates: the server's admin key, and a viewer and an officer.
+export const ADMIN_KEY = process.env.SCOREWATCH_ADMIN_KEY ?? '';
+export const VIEWER_KEY = process.env.SCOREWATCH_VIEWER_KEY ?? '';
+export const OFFICER_KEY = process.env.SCOREWATCH_OFFICER_KEY ?? '';
+
+// A page in a fresh browser context, signed in to the dashboard with `key` through the
+// sign-in form, on `path`, hydrated. Collects page errors in `page.errors`.
+export async function signedInPage(browser, path = '/', key = ADMIN_KEY) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  await page.goto(`${BASE_URL}/login?next=${encodeURIComponent(path)}`);
+  await waitForHydration(page);
+  await page.fill('[data-testid="login-key"]', key);
+  await page.click('[data-testid="login-submit"]');
+  await page.waitForURL((url) => url.pathname + url.search === path, { timeout: 15_000 });
+  await waitForHydration(page);
+  return page;
+}
+
+// Resolves once every chart box on the page has drawn its canvas; returns their names.
+export async function waitForCharts(page, names) {
+  for (const name of names) {
+    await page.waitForSelector(`[data-chart="${name}"][data-drawn="true"] canvas`, { timeout: 15_000 });
+  }
+  return page.$$eval('[data-chart]', (els) => els.map((e) => e.dataset.chart));
+}
+
+// Reads a JSON API with a key.
+export async function getJson(path, key = ADMIN_KEY) {
+  const res = await fetch(`${BASE_URL}${path}`, { headers: { authorization: `Bearer ${key}` } });
+  const body = await res.json();
+  if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${JSON.stringify(body)}`);
+  return body;
+}
+
+// Every stored prediction matching `query` (an object of API filters), through the API.
+export async function allPredictions(query = {}) {
+  const items = [];
+  let cursor = null;
+  do {
+    const params = new URLSearchParams({ ...query, limit: '1000' });
+    if (cursor) params.set('cursor', cursor);
+    const page = await getJson(`/api/v1/predictions?${params}`);
+    items.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return items;
+}

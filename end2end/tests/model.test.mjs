@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, waitForHydration, screenshot, BASE_URL } from './helpers.mjs';
+import { launch, signedInPage, waitForCharts, screenshot } from './helpers.mjs';
 
 let browser;
 before(async () => {
@@ -11,11 +11,8 @@ after(async () => {
 });
 
 test('the model page shows the card and every feature by importance', async () => {
-  const page = await browser.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${BASE_URL}/model`);
-  await waitForHydration(page);
+  const page = await signedInPage(browser, '/model');
+  await waitForCharts(page, ['importance-chart']);
   assert.equal(await page.textContent('[data-testid="threshold"]'), '0.494');
   const auc = Number(await page.textContent('[data-metric="valid_auc"]'));
   assert.ok(auc > 0.8 && auc < 1, `validation AUC ${auc}`);
@@ -23,5 +20,5 @@ test('the model page shows the card and every feature by importance', async () =
   assert.equal(await rows.count(), 419);
   assert.equal(await rows.first().locator('td').first().textContent(), 'EXT_SOURCE_2');
   await screenshot(page, 'model');
-  assert.deepEqual(errors, [], 'no errors in the page');
+  assert.deepEqual(page.errors, [], 'no errors in the page');
 });

@@ -1,6 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, waitForHydration, screenshot, postPrediction, BASE_URL } from './helpers.mjs';
+import {
+  launch, signedInPage, waitForCharts, screenshot, postPrediction, allPredictions, BASE_URL,
+} from './helpers.mjs';
 
 let browser;
 before(async () => {
@@ -10,36 +12,62 @@ after(async () => {
   await browser?.close();
 });
 
-test('the overview shows the active model and counts a new prediction after Refresh', async () => {
-  const page = await browser.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${BASE_URL}/`);
-  await waitForHydration(page);
+test('the overview draws its charts and its numbers match the database', async () => {
+  await postPrediction({ EXT_SOURCE_2: 0.26, EXT_SOURCE_3: 0.14, DAYS_BIRTH: -9461 });
+  const started = Date.now();
+  const page = await signedInPage(browser, '/');
+  const charts = await waitForCharts(page, [
+    'volume-chart', 'latency-chart', 'refusal-chart', 'score-chart', 'decision-chart',
+  ]);
+  const firstRender = Date.now() - started;
+  console.log(`overview: signed in, hydrated and all ${charts.length} charts drawn in ${firstRender} ms`);
+  assert.match(await page.textContent('[data-testid="model-version"]'), /#\d+ scorewatch-demo/);
 
-  const model = await page.textContent('[data-testid="model-version"]');
-  assert.match(model, /#\d+ scorewatch-demo/);
-  const count = page.locator('[data-testid="prediction-count"]');
-  const before = Number(await count.textContent());
-  assert.ok(Number.isInteger(before), 'the count is a whole number');
-
-  const result = await postPrediction({ EXT_SOURCE_2: 0.26, EXT_SOURCE_3: 0.14, DAYS_BIRTH: -9461 });
-  assert.ok(result.probability > 0 && result.probability < 1);
-
-  // The page does not change by itself: only the button fetches the new count.
-  assert.equal(Number(await count.textContent()), before);
-  await page.click('[data-testid="refresh"]');
+  // Last 30 days: the count and the refusal rate are those of the stored predictions.
+  await page.selectOption('[data-testid="range"]', 'month');
   await page.waitForFunction(
-    (expected) => document.querySelector('[data-testid="prediction-count"]')?.textContent === String(expected),
-    before + 1,
+    () => document.querySelector('[data-testid="range-shown"]')?.textContent.includes('6 hours'),
+    null,
     { timeout: 10_000 },
   );
+  const since = new Date(Date.now() - 30 * 86_400_000 - 3_600_000).toISOString();
+  const stored = await allPredictions({ since });
+  const shown = Number(await page.textContent('[data-testid="range-count"]'));
+  assert.equal(shown, stored.length, 'predictions in the range');
+  assert.equal(Number(await page.textContent('[data-testid="prediction-count"]')), (await allPredictions()).length);
+  const refused = stored.filter((p) => p.decision === 'REFUSED').length;
+  assert.equal(
+    await page.textContent('[data-testid="refusal-rate"]'),
+    `${((100 * refused) / stored.length).toFixed(1)}%`,
+  );
+  await waitForCharts(page, ['volume-chart', 'score-chart']);
   await screenshot(page, 'overview');
-  assert.deepEqual(errors, [], 'no errors in the page');
+
+  // Refresh fetches a new prediction.
+  await postPrediction({ EXT_SOURCE_2: 0.7, EXT_SOURCE_3: 0.6 });
+  await page.click('[data-testid="refresh"]');
+  await page.waitForFunction(
+    (expected) => document.querySelector('[data-testid="range-count"]')?.textContent === String(expected),
+    shown + 1,
+    { timeout: 10_000 },
+  );
+
+  // A phone-sized screen: no horizontal scrolling of the page.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(300);
+  await screenshot(page, 'overview-phone');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  const wide = await page.evaluate(() => [...document.querySelectorAll('body *')]
+    .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+    .slice(0, 3)
+    .map((e) => `${e.tagName.toLowerCase()}.${e.className}`));
+  assert.ok(overflow <= 1, `the page scrolls sideways by ${overflow}px on a phone: ${wide.join(', ')}`);
+  assert.deepEqual(page.errors, [], 'no errors in the page');
 });
 
 test('an unknown page answers 404 with a way back', async () => {
-  const res = await fetch(`${BASE_URL}/no-such-page`);
-  assert.equal(res.status, 404);
-  assert.match(await res.text(), /Page not found/);
+  const page = await signedInPage(browser, '/');
+  const res = await page.goto(`${BASE_URL}/no-such-page`);
+  assert.equal(res.status(), 404);
+  assert.match(await page.textContent('main'), /Page not found/);
 });

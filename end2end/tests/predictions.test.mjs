@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, waitForHydration, screenshot, postPrediction, BASE_URL } from './helpers.mjs';
+import { launch, signedInPage, waitForCharts, screenshot, postPrediction, BASE_URL } from './helpers.mjs';
 
 let browser;
 before(async () => {
@@ -12,11 +12,7 @@ after(async () => {
 
 test('the predictions page lists stored decisions and filters them', async () => {
   const mine = await postPrediction({ EXT_SOURCE_2: 0.05, EXT_SOURCE_3: 0.05 }, 777001);
-  const page = await browser.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${BASE_URL}/predictions`);
-  await waitForHydration(page);
+  const page = await signedInPage(browser, '/predictions');
   const rows = page.locator('[data-testid="predictions"] tbody tr');
   // Newest first: the one just stored leads.
   assert.equal(await rows.first().getAttribute('data-prediction-id'), mine.prediction_id);
@@ -41,5 +37,27 @@ test('the predictions page lists stored decisions and filters them', async () =>
     { timeout: 10_000 },
   );
   assert.ok((await rows.count()) > 0);
-  assert.deepEqual(errors, [], 'no errors in the page');
+  assert.deepEqual(page.errors, [], 'no errors in the page');
+});
+
+test('the page of a prediction explains it and places its features among the reference', async () => {
+  const mine = await postPrediction({ EXT_SOURCE_2: 0.3, EXT_SOURCE_3: 0.2, DAYS_BIRTH: -12000 }, 777002);
+  const page = await signedInPage(browser, '/predictions');
+  await page.locator(`tr[data-prediction-id="${mine.prediction_id}"] a`).click();
+  await page.waitForURL(`${BASE_URL}/predictions/${mine.prediction_id}`);
+  await waitForCharts(page, ['prediction-contributions']);
+  assert.equal(await page.textContent('[data-testid="detail-probability"]'), mine.probability.toFixed(4));
+  assert.equal(await page.textContent('[data-testid="detail-decision"]'), mine.decision);
+  const features = page.locator('[data-testid="detail-features"] tbody tr');
+  assert.equal(await features.count(), 25);
+  // EXT_SOURCE_2 = 0.3 sits at a percentile strictly inside (0, 100).
+  const pct = Number(await page.getAttribute('tr[data-feature="EXT_SOURCE_2"] td[data-percentile]', 'data-percentile'));
+  assert.ok(pct > 0 && pct < 100, `percentile of EXT_SOURCE_2: ${pct}`);
+  assert.ok((await page.locator('[data-testid="contributions"] tbody tr').count()) > 0);
+  await screenshot(page, 'prediction');
+
+  const missing = await page.goto(`${BASE_URL}/predictions/00000000-0000-0000-0000-000000000000`);
+  assert.equal(missing.status(), 200);
+  await page.waitForSelector('text=No such prediction');
+  assert.deepEqual(page.errors, [], 'no errors in the page');
 });
