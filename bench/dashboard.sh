@@ -3,7 +3,7 @@
 # functions run during server-side rendering), with ROWS stored predictions (default one
 # million) spread over the last 30 days.
 #
-#   bench/dashboard.sh            # release build if there is one, else the debug build
+#   bench/dashboard.sh            # the newer of the release and the debug build
 #   ROWS=200000 bench/dashboard.sh
 #
 # The predictions are copies of one scored application with random times, probabilities
@@ -14,7 +14,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROWS="${ROWS:-1000000}"
 OUT=target/bench-dashboard
 BIN=target/release/scorewatch
-[ -x "$BIN" ] || BIN=target/debug/scorewatch
+if [ ! -x "$BIN" ] || [ target/debug/scorewatch -nt "$BIN" ]; then BIN=target/debug/scorewatch; fi
 [ -x "$BIN" ] || { echo "build first: cargo leptos build" >&2; exit 1; }
 mkdir -p "$OUT"
 
@@ -63,7 +63,8 @@ if [ ! -f "$OUT/filled-$ROWS" ]; then
   done_rows=1
   while [ "$done_rows" -lt "$ROWS" ]; do
     n=$(( ROWS - done_rows < 100000 ? ROWS - done_rows : 100000 ))
-    psql -c "INSERT INTO predictions (id, created_at, model_version, sk_id_curr, features, probability, decision,
+    # As the API's four committers would: each chunk in the summary slot of one of them.
+    psql -c "SET scorewatch.writer_slot = $(( (done_rows / 100000) % 4 + 1 ))" -c "INSERT INTO predictions (id, created_at, model_version, sk_id_curr, features, probability, decision,
                                       threshold, inference_time_ms, source)
              SELECT gen_random_uuid(), now() - random() * interval '30 days', t.model_version,
                     100000 + g, t.features, p, CASE WHEN p >= t.threshold THEN 'REFUSED' ELSE 'APPROVED' END,
@@ -75,6 +76,11 @@ if [ ! -f "$OUT/filled-$ROWS" ]; then
     printf '\r  %d / %d' "$done_rows" "$ROWS"
   done
   echo
+  # What the server does every minute: fold the committers' summary rows into one per
+  # minute and hour.
+  folded_at=$(date +%s%N)
+  echo "  summary rows folded: $(psql -c "SELECT sw_rollup_compact(now() - interval '1 minute')")" \
+    "in $(( ($(date +%s%N) - folded_at) / 1000000 )) ms"
   psql -c "VACUUM ANALYZE predictions" -c "VACUUM ANALYZE prediction_minutes" -c "VACUUM ANALYZE prediction_hours"
   echo "  filled in $(( $(date +%s) - started )) s"
   touch "$OUT/filled-$ROWS"
@@ -91,7 +97,23 @@ median_ms() { # url
   printf '%s\n' "${times[@]:1}" | sort -n | sed -n 3p | awk '{printf "%.0f", $1 * 1000}'
 }
 
+echo "summary rows: $(psql -c 'SELECT count(*) FROM prediction_minutes') per minute," \
+  "$(psql -c 'SELECT count(*) FROM prediction_hours') per hour"
 printf '%-34s %s\n' "page" "server render, median of 5 (ms)"
 for path in / /predictions "/predictions/$ID" /drift /logs /model /score; do
   printf '%-34s %s\n' "$path" "$(median_ms "$BASE_URL$path")"
 done
+
+# The overview's data for each range (the server function the page calls when the range
+# changes; its path is read from the compiled client).
+FN="$(grep -ao '/api/get_overview[0-9]*' target/site/pkg/scorewatch.wasm 2>/dev/null | head -n1 || true)"
+if [ -n "$FN" ]; then
+  for range in hour day week month; do
+    times=()
+    for _ in 1 2 3 4 5 6; do
+      times+=("$(curl -s -o /dev/null -w '%{time_total}' -X POST "$BASE_URL$FN" -d "range=$range&from=&to=")")
+    done
+    printf '%-34s %s\n' "overview data, last $range" \
+      "$(printf '%s\n' "${times[@]:1}" | sort -n | sed -n 3p | awk '{printf "%.0f", $1 * 1000}')"
+  done
+fi

@@ -196,9 +196,11 @@ pub fn lines_chart(
         .y_axis(value_axis(y_name));
     for (name, colour, data) in series {
         chart = chart.series(
+            // Symbols, so that a lone point between gaps is seen.
             Line::new()
                 .name(name)
-                .show_symbol(false)
+                .show_symbol(true)
+                .symbol_size(5)
                 .item_style(ItemStyle::new().color(colour))
                 .data(data),
         );
@@ -227,6 +229,7 @@ pub fn score_histogram(approved: &[i64], refused: &[i64], threshold: f64) -> Cha
                 .mark_line(
                     MarkLine::new()
                         .symbol(vec![Symbol::None, Symbol::None])
+                        .label(charming::element::Label::new().formatter("{b}"))
                         .data(vec![MarkLineVariant::Simple(
                             MarkLineData::new()
                                 .name(format!("threshold {threshold:.3}"))

@@ -210,6 +210,30 @@ fn widen(v: Vec<i32>) -> Vec<i64> {
     v.into_iter().map(i64::from).collect()
 }
 
+/// Folds the writers' summary rows of minutes and hours that ended more than a minute ago
+/// into one row each (the server does this every minute); returns how many rows it folded.
+pub async fn compact(pool: &PgPool) -> Result<i64> {
+    let folded: i64 = sqlx::query_scalar("SELECT sw_rollup_compact(now() - interval '1 minute')")
+        .fetch_one(pool)
+        .await
+        .context("compacting the prediction summaries")?;
+    Ok(folded)
+}
+
+/// Compacts the summaries every minute, for as long as the server runs.
+pub async fn compact_every_minute(pool: PgPool) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match compact(&pool).await {
+            Ok(n) if n > 0 => tracing::debug!(rows = n, "prediction summaries compacted"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %format!("{e:#}"), "compacting prediction summaries"),
+        }
+    }
+}
+
 /// Every prediction ever stored, from the hourly summaries (exact, and cheap on any table
 /// size, unlike `count(*)`).
 pub async fn count_all(pool: &PgPool) -> Result<i64> {

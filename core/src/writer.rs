@@ -126,7 +126,7 @@ impl Writer {
             capacity,
         });
         let committers = (0..config.committers.max(1))
-            .map(|_| tokio::spawn(run(shared.clone(), stop_rx.clone())))
+            .map(|i| tokio::spawn(run(shared.clone(), stop_rx.clone(), i + 1)))
             .collect();
         let probe = tokio::spawn(probe(pool, healthy.clone()));
         let writer = Writer {
@@ -207,7 +207,11 @@ impl WriterTask {
 
 /// One committer: takes every job waiting (up to `max_rows` rows), commits them in one
 /// transaction, answers them, repeats; after the stop signal, drains the queue and ends.
-async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+///
+/// `slot` (1, 2, ...) names the committer to the summary trigger (migration 0006), which
+/// keeps each committer's counts in rows of its own so that commits never wait for each
+/// other.
+async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>, slot: usize) {
     // Each committer's own connection, outside the pool: when the database goes away a new
     // connection fails at once (the pool would retry until its acquire timeout), so
     // requests get their 503 quickly; and a busy pool never delays commits.
@@ -255,6 +259,7 @@ async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             .collect();
         let result = commit(
             &shared.pool,
+            slot,
             &mut conn,
             rows,
             shared.backup.as_ref(),
@@ -273,16 +278,22 @@ async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
 /// How long the writer waits for a new connection before answering 503.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
-async fn connect(pool: &PgPool) -> Result<PgConnection> {
+async fn connect(pool: &PgPool, slot: usize) -> Result<PgConnection> {
     let options = pool.connect_options();
-    match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
-        Ok(conn) => Ok(conn?),
-        Err(_) => Err(sqlx::Error::PoolTimedOut.into()),
-    }
+    let mut conn = match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
+        Ok(conn) => conn?,
+        Err(_) => return Err(sqlx::Error::PoolTimedOut.into()),
+    };
+    sqlx::query("SELECT set_config('scorewatch.writer_slot', $1, false)")
+        .bind(slot.to_string())
+        .execute(&mut conn)
+        .await?;
+    Ok(conn)
 }
 
 async fn commit(
     pool: &PgPool,
+    slot: usize,
     conn: &mut Option<PgConnection>,
     rows: Vec<NewPrediction>,
     backup: Option<&Arc<Mutex<BackupWriter>>>,
@@ -291,7 +302,7 @@ async fn commit(
     let started = Instant::now();
     let stored = async {
         if conn.is_none() {
-            *conn = Some(connect(pool).await?);
+            *conn = Some(connect(pool, slot).await?);
         }
         store::insert_predictions_on(conn.as_mut().expect("connected above"), &rows).await
     }

@@ -439,6 +439,9 @@ async fn serve(args: ServeArgs, logs: LogQueue) -> Result<()> {
     let (state, writer_task) =
         startup::start_services(database.pool.clone(), model, settings, writer)?;
     let shipper = logship::start(logs, database.pool.clone());
+    let compactor = tokio::spawn(scorewatch_core::traffic::compact_every_minute(
+        database.pool.clone(),
+    ));
     let scheduler = (!args.no_drift_schedule).then(|| {
         tokio::spawn(crate::monitor::run(
             database.pool.clone(),
@@ -504,6 +507,7 @@ async fn serve(args: ServeArgs, logs: LogQueue) -> Result<()> {
     println!("Press Ctrl-C to stop.");
     startup::serve_until(listener, router, startup::shutdown_signal()).await?;
     tracing::info!("no longer accepting requests: flushing stored predictions and logs");
+    compactor.abort();
     if let Some(s) = scheduler {
         s.abort();
     }

@@ -42,14 +42,25 @@ async fn store_spread(
             p.source = Source::Api;
         }
     }
-    // Several transactions at once, as the writer's committers do.
+    // Several transactions at once, as the writer's committers do (each on its own
+    // connection, naming its summary slot as they do).
     let mut tasks = Vec::new();
-    for chunk in scored.clone().chunks(n.div_ceil(4)) {
+    for (i, chunk) in scored.clone().chunks(n.div_ceil(4)).enumerate() {
         let (pool, chunk) = (app.pool.clone(), chunk.to_vec());
         tasks.push(tokio::spawn(async move {
+            let mut conn = pool.acquire().await.unwrap();
+            sqlx::query("SELECT set_config('scorewatch.writer_slot', $1, false)")
+                .bind((i + 1).to_string())
+                .execute(&mut *conn)
+                .await
+                .unwrap();
             for part in chunk.chunks(37) {
-                store::insert_predictions(&pool, part).await.unwrap();
+                store::insert_predictions_on(&mut conn, part).await.unwrap();
             }
+            sqlx::query("RESET scorewatch.writer_slot")
+                .execute(&mut *conn)
+                .await
+                .unwrap();
         }));
     }
     for t in tasks {
@@ -110,8 +121,64 @@ async fn summaries_agree_with_the_predictions(pool: PgPool) {
         .unwrap();
     assert_eq!(inserted, 0);
     assert_eq!(traffic::count_all(&pool).await.unwrap(), 3_000);
-    // Minute summaries (15-minute steps) over a range that cuts the data, and hour
-    // summaries (hourly steps) over all of it.
+    // Before and after the writers' rows are folded into one per minute and hour.
+    let summary_rows = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT (SELECT count(*) FROM prediction_minutes) + (SELECT count(*) FROM prediction_hours)",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    let before = summary_rows().await;
+    check_against_predictions(&pool, start).await;
+    let folded = traffic::compact(&pool).await.unwrap();
+    assert!(folded > 0);
+    let after = summary_rows().await;
+    assert!(
+        after < before,
+        "{after} summary rows after folding, {before} before"
+    );
+    let extra: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT bucket FROM prediction_minutes GROUP BY bucket HAVING count(*) > 1) d",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(extra, 0, "one row per minute after folding");
+    check_against_predictions(&pool, start).await;
+    assert_eq!(traffic::count_all(&pool).await.unwrap(), 3_000);
+
+    // The API's own path (the writer) keeps the summaries too.
+    let before = traffic::count_all(&pool).await.unwrap();
+    let body = r#"{"features": {"EXT_SOURCE_2": 0.4, "DAYS_BIRTH": -15000}}"#;
+    let (status, _) = app.send(app.post("/api/v1/predict", body)).await;
+    assert!(status.is_success(), "predict answered {status}");
+    assert_eq!(traffic::count_all(&pool).await.unwrap(), before + 1);
+    let now = Utc::now();
+    let t = traffic::traffic(
+        &pool,
+        now.duration_trunc(chrono::TimeDelta::minutes(1)).unwrap() - Duration::minutes(5),
+        now + Duration::minutes(1),
+        Duration::minutes(1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(t.total.total(), 1);
+    let slot: i32 = sqlx::query_scalar(
+        "SELECT max(slot) FROM prediction_minutes WHERE bucket >= now() - interval '5 minutes'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(slot >= 1, "the writer's committers use slots of their own");
+}
+
+/// Traffic read from the summaries equals what the predictions table holds: totals and
+/// histograms over a range that cuts the data (minute summaries, 15-minute steps) and over
+/// all of it (hour summaries), each step's count, and the latency percentiles' buckets.
+async fn check_against_predictions(pool: &PgPool, start: DateTime<Utc>) {
+    let pool = pool.clone();
     for (from, to, step) in [
         (
             start + Duration::hours(2),
@@ -153,22 +220,6 @@ async fn summaries_agree_with_the_predictions(pool: PgPool) {
             );
         }
     }
-    // The API's own path (the writer) keeps the summaries too.
-    let before = traffic::count_all(&pool).await.unwrap();
-    let body = r#"{"features": {"EXT_SOURCE_2": 0.4, "DAYS_BIRTH": -15000}}"#;
-    let (status, _) = app.send(app.post("/api/v1/predict", body)).await;
-    assert!(status.is_success(), "predict answered {status}");
-    assert_eq!(traffic::count_all(&pool).await.unwrap(), before + 1);
-    let now = Utc::now();
-    let t = traffic::traffic(
-        &pool,
-        now.duration_trunc(chrono::TimeDelta::minutes(1)).unwrap() - Duration::minutes(5),
-        now + Duration::minutes(1),
-        Duration::minutes(1),
-    )
-    .await
-    .unwrap();
-    assert_eq!(t.total.total(), 1);
 }
 
 /// Grafana's macros, replaced the way its PostgreSQL data source expands them for a range

@@ -166,7 +166,7 @@ fn value_text(x: Option<f64>) -> String {
         Some(v) if v.abs() >= 1e5 => format!("{v:.0}"),
         Some(v) if v == v.trunc() => format!("{v:.0}"),
         Some(v) => format!("{v:.3}"),
-        None => "–".into(),
+        None => "missing".into(),
     }
 }
 
