@@ -7,8 +7,9 @@
 #   ROWS=200000 bench/dashboard.sh
 #
 # The predictions are copies of one scored application with random times, probabilities
-# and latencies, inserted by SQL in chunks of 100,000 (each chunk goes through the same
-# summary trigger as the API's inserts). Prints the median of 5 renders per page.
+# and latencies, inserted by SQL in chunks of 100,000, each chunk added to the summaries in
+# the slot of one of four committers, as the API's writer would. Prints the median of 5
+# renders per page.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROWS="${ROWS:-1000000}"
@@ -64,14 +65,19 @@ if [ ! -f "$OUT/filled-$ROWS" ]; then
   while [ "$done_rows" -lt "$ROWS" ]; do
     n=$(( ROWS - done_rows < 100000 ? ROWS - done_rows : 100000 ))
     # As the API's four committers would: each chunk in the summary slot of one of them.
-    psql -c "SET scorewatch.writer_slot = $(( (done_rows / 100000) % 4 + 1 ))" -c "INSERT INTO predictions (id, created_at, model_version, sk_id_curr, features, probability, decision,
-                                      threshold, inference_time_ms, source)
-             SELECT gen_random_uuid(), now() - random() * interval '30 days', t.model_version,
-                    100000 + g, t.features, p, CASE WHEN p >= t.threshold THEN 'REFUSED' ELSE 'APPROVED' END,
-                    t.threshold, exp(random() * 3 - 3), CASE WHEN g % 10 = 0 THEN 'batch' ELSE 'simulator' END
-               FROM (SELECT * FROM predictions LIMIT 1) t,
-                    generate_series(1, $n) g,
-                    LATERAL (SELECT power(random(), 2.5) AS p) r"
+    psql -c "SET scorewatch.writer_slot = $(( (done_rows / 100000) % 4 + 1 ))" -c "
+      WITH inserted AS (
+        INSERT INTO predictions (id, created_at, model_version, sk_id_curr, features, probability, decision,
+                                 threshold, inference_time_ms, source)
+        SELECT gen_random_uuid(), now() - random() * interval '30 days', t.model_version,
+               100000 + g, t.features, p, CASE WHEN p >= t.threshold THEN 'REFUSED' ELSE 'APPROVED' END,
+               t.threshold, exp(random() * 3 - 3), CASE WHEN g % 10 = 0 THEN 'batch' ELSE 'simulator' END
+          FROM (SELECT * FROM predictions LIMIT 1) t,
+               generate_series(1, $n) g,
+               LATERAL (SELECT power(random(), 2.5) AS p) r
+        RETURNING created_at, decision, probability, inference_time_ms)
+      SELECT sw_rollup_add(array_agg(created_at), array_agg(decision), array_agg(probability),
+                           array_agg(inference_time_ms)) FROM inserted" >/dev/null
     done_rows=$(( done_rows + n ))
     printf '\r  %d / %d' "$done_rows" "$ROWS"
   done

@@ -1,15 +1,16 @@
 -- Per-minute and per-hour summaries of the stored predictions (all sources together):
--- volume by decision, latency and score histograms. A statement trigger keeps them in the
--- same transaction as the rows, whatever inserts them (the API's writer, backup replay,
--- backfills), so the dashboard reads a range of a month from a few thousand summary rows
--- instead of millions of predictions.
+-- volume by decision, latency and score histograms. Every insert of predictions adds to
+-- them in the same transaction (scorewatch-core `traffic::add_to_summaries`, used by the
+-- API's writer, backup replay and backfills), so the dashboard reads a range of a month
+-- from a few thousand summary rows instead of millions of predictions. `sw_rollup_add`
+-- does the same in SQL, for rows inserted by hand.
 --
 -- Latency buckets: 160 buckets of 1/20 decade from 1 microsecond (0.001 ms) to 100 s;
 -- bucket k holds [0.001 * 10^(k/20), 0.001 * 10^((k+1)/20)) ms, with everything below in
 -- bucket 0 and everything above in bucket 159. Score bins: 50 bins of width 0.02, the last
 -- one closed. `slot` keeps concurrent writers on separate rows so that two transactions
--- never wait for each other's summary row: the API's committers set `scorewatch.writer_slot`
--- to 1, 2, ... on their connections; every other insert uses slot 0.
+-- never wait for each other's summary row: the API's committers use slots 1, 2, ...;
+-- every other insert uses slot 0 (`sw_rollup_add` reads it from `scorewatch.writer_slot`).
 
 CREATE TABLE prediction_minutes (
     bucket          TIMESTAMPTZ NOT NULL,
@@ -164,21 +165,6 @@ BEGIN
     RETURN folded + n;
 END
 $$;
-
-CREATE FUNCTION sw_rollup_inserted() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM sw_rollup_add(array_agg(n.created_at), array_agg(n.decision),
-                          array_agg(n.probability), array_agg(n.inference_time_ms))
-       FROM inserted AS n
-     HAVING count(*) > 0;
-    RETURN NULL;
-END
-$$;
-
-CREATE TRIGGER predictions_rollup AFTER INSERT ON predictions
-    REFERENCING NEW TABLE AS inserted
-    FOR EACH STATEMENT EXECUTE FUNCTION sw_rollup_inserted();
 
 -- Predictions stored before this migration.
 SELECT sw_rollup_add(array_agg(created_at), array_agg(decision),

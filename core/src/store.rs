@@ -321,10 +321,12 @@ pub async fn insert_missing_predictions(pool: &PgPool, rows: &[NewPrediction]) -
     insert(pool, rows, true).await
 }
 
-/// [`insert_predictions`] on a connection of the caller's.
+/// [`insert_predictions`] on a connection of the caller's, counted in summary slot `slot`
+/// (see [`crate::traffic::add_to_summaries`]).
 pub async fn insert_predictions_on(
     conn: &mut sqlx::PgConnection,
     rows: &[NewPrediction],
+    slot: i32,
 ) -> Result<()> {
     use sqlx::Connection;
     if rows.is_empty() {
@@ -332,7 +334,7 @@ pub async fn insert_predictions_on(
     }
     let mut tx = conn.begin().await?;
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        insert_chunk(&mut tx, chunk, false).await?;
+        insert_chunk(&mut tx, chunk, false, slot).await?;
     }
     tx.commit().await.context("committing predictions")?;
     Ok(())
@@ -345,18 +347,36 @@ async fn insert(pool: &PgPool, rows: &[NewPrediction], skip_existing: bool) -> R
     let mut tx = pool.begin().await?;
     let mut inserted = 0;
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        inserted += insert_chunk(&mut tx, chunk, skip_existing).await?;
+        inserted += insert_chunk(&mut tx, chunk, skip_existing, 0).await?;
     }
     tx.commit().await.context("committing predictions")?;
     Ok(inserted)
 }
 
+/// Inserts rows and adds those inserted to the traffic summaries.
 async fn insert_chunk(
     tx: &mut sqlx::PgConnection,
     rows: &[NewPrediction],
     skip_existing: bool,
+    slot: i32,
 ) -> Result<u64> {
-    let mut qb = sqlx::QueryBuilder::new(
+    // Without ON CONFLICT every row is inserted (or the statement fails), so the summaries
+    // are added by the same statement, saving a round trip per commit.
+    let combined = match (
+        skip_existing,
+        crate::traffic::SummaryAdditions::of(rows, slot)?,
+    ) {
+        (false, Some(add)) if add.n_binds() + rows.len() * 11 <= 65_535 => Some(add),
+        _ => None,
+    };
+    let mut qb = sqlx::QueryBuilder::new("");
+    let summed_here = combined.is_some();
+    if let Some(add) = combined {
+        qb.push("WITH ");
+        add.push_ctes(&mut qb);
+        qb.push(" ");
+    }
+    qb.push(
         "INSERT INTO predictions (id, created_at, model_version, sk_id_curr, features, probability, decision, \
          threshold, inference_time_ms, source, request_id) ",
     );
@@ -379,13 +399,34 @@ async fn insert_chunk(
             .push_bind(p.request_id.clone());
     });
     if skip_existing {
-        qb.push(" ON CONFLICT (id) DO NOTHING");
+        // Only the rows really inserted count in the summaries.
+        qb.push(" ON CONFLICT (id) DO NOTHING RETURNING id");
+        let inserted: std::collections::HashSet<Uuid> = qb
+            .build_query_scalar::<Uuid>()
+            .fetch_all(&mut *tx)
+            .await
+            .context("storing predictions")?
+            .into_iter()
+            .collect();
+        crate::traffic::add_to_summaries(
+            tx,
+            rows.iter().filter(|p| inserted.contains(&p.id)),
+            slot,
+        )
+        .await?;
+        return Ok(inserted.len() as u64);
     }
+    // The text varies with the number of rows and the summary cells touched: an unnamed
+    // statement, not one prepared and cached per variant.
     let done = qb
         .build()
-        .execute(tx)
+        .persistent(false)
+        .execute(&mut *tx)
         .await
         .context("storing predictions")?;
+    if !summed_here {
+        crate::traffic::add_to_summaries(tx, rows, slot).await?;
+    }
     Ok(done.rows_affected())
 }
 

@@ -210,6 +210,183 @@ fn widen(v: Vec<i32>) -> Vec<i64> {
     v.into_iter().map(i64::from).collect()
 }
 
+/// What one transaction adds to the summaries of one minute or hour.
+#[derive(Debug, Clone)]
+struct Addition {
+    bucket: DateTime<Utc>,
+    n_approved: i64,
+    n_refused: i64,
+    latency_sum_ms: f64,
+    latency_counts: Vec<i32>,
+    score_approved: Vec<i32>,
+    score_refused: Vec<i32>,
+}
+
+impl Addition {
+    fn new(bucket: DateTime<Utc>) -> Self {
+        Addition {
+            bucket,
+            n_approved: 0,
+            n_refused: 0,
+            latency_sum_ms: 0.0,
+            latency_counts: vec![0; LATENCY_BUCKETS],
+            score_approved: vec![0; SCORE_BINS],
+            score_refused: vec![0; SCORE_BINS],
+        }
+    }
+}
+
+/// The score bin of a probability (as the database computes it).
+pub fn score_bin(p: f64) -> usize {
+    ((p * SCORE_BINS as f64).floor().max(0.0) as usize).min(SCORE_BINS - 1)
+}
+
+/// What some inserted predictions add to the per-minute and per-hour summaries, in summary
+/// slot `slot` (the writer's committers use 1, 2, ...; other inserts 0). Histograms are
+/// summed element by element only where these rows have counts, so the cost does not grow
+/// with the histograms' size.
+pub struct SummaryAdditions {
+    minutes: Vec<Addition>,
+    hours: Vec<Addition>,
+    set: String,
+    slot: i32,
+}
+
+impl SummaryAdditions {
+    /// None when there are no rows.
+    pub fn of<'a>(
+        rows: impl IntoIterator<Item = &'a crate::store::NewPrediction>,
+        slot: i32,
+    ) -> Result<Option<Self>> {
+        use std::collections::BTreeMap;
+        let mut minutes: BTreeMap<DateTime<Utc>, Addition> = BTreeMap::new();
+        let mut hours: BTreeMap<DateTime<Utc>, Addition> = BTreeMap::new();
+        let (mut lat_used, mut app_used, mut ref_used) = (
+            vec![false; LATENCY_BUCKETS],
+            vec![false; SCORE_BINS],
+            vec![false; SCORE_BINS],
+        );
+        for p in rows {
+            let lat = latency_bucket(p.inference_time_ms);
+            let bin = score_bin(p.probability);
+            let approved = p.decision == crate::scoring::Decision::Approved;
+            lat_used[lat] = true;
+            if approved {
+                app_used[bin] = true;
+            } else {
+                ref_used[bin] = true;
+            }
+            for (map, unit) in [
+                (&mut minutes, TimeDelta::minutes(1)),
+                (&mut hours, TimeDelta::hours(1)),
+            ] {
+                let bucket = p.created_at.duration_trunc(unit)?;
+                let a = map.entry(bucket).or_insert_with(|| Addition::new(bucket));
+                a.latency_sum_ms += p.inference_time_ms;
+                a.latency_counts[lat] += 1;
+                if approved {
+                    a.n_approved += 1;
+                    a.score_approved[bin] += 1;
+                } else {
+                    a.n_refused += 1;
+                    a.score_refused[bin] += 1;
+                }
+            }
+        }
+        if minutes.is_empty() {
+            return Ok(None);
+        }
+        // Only the histogram cells these rows touch are added (PostgreSQL arrays count
+        // from 1); the indices are numbers generated here, never input.
+        let mut set = String::from(
+            "n_approved = s.n_approved + excluded.n_approved, \
+             n_refused = s.n_refused + excluded.n_refused, \
+             latency_sum_ms = s.latency_sum_ms + excluded.latency_sum_ms",
+        );
+        for (column, used) in [
+            ("latency_counts", &lat_used),
+            ("score_approved", &app_used),
+            ("score_refused", &ref_used),
+        ] {
+            for (i, _) in used.iter().enumerate().filter(|(_, u)| **u) {
+                let k = i + 1;
+                set.push_str(&format!(
+                    ", {column}[{k}] = s.{column}[{k}] + excluded.{column}[{k}]"
+                ));
+            }
+        }
+        Ok(Some(SummaryAdditions {
+            minutes: minutes.into_values().collect(),
+            hours: hours.into_values().collect(),
+            set,
+            slot,
+        }))
+    }
+
+    /// How many parameters [`Self::push_ctes`] binds.
+    pub fn n_binds(&self) -> usize {
+        8 * (self.minutes.len() + self.hours.len())
+    }
+
+    /// Pushes the two upserts as common table expressions
+    /// (`summary_minutes AS (...), summary_hours AS (...)`), to follow a `WITH`.
+    pub fn push_ctes(self, qb: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>) {
+        let SummaryAdditions {
+            minutes,
+            hours,
+            set,
+            slot,
+        } = self;
+        for (name, table, adds) in [
+            ("summary_minutes", "prediction_minutes", minutes),
+            ("summary_hours", "prediction_hours", hours),
+        ] {
+            if name == "summary_hours" {
+                qb.push(", ");
+            }
+            qb.push(format!(
+                "{name} AS (INSERT INTO {table} AS s (bucket, slot, n_approved, n_refused, \
+                 latency_sum_ms, latency_counts, score_approved, score_refused) "
+            ));
+            qb.push_values(adds, |mut b, a| {
+                b.push_bind(a.bucket)
+                    .push_bind(slot)
+                    .push_bind(a.n_approved)
+                    .push_bind(a.n_refused)
+                    .push_bind(a.latency_sum_ms)
+                    .push_bind(a.latency_counts)
+                    .push_bind(a.score_approved)
+                    .push_bind(a.score_refused);
+            });
+            qb.push(" ON CONFLICT (bucket, slot) DO UPDATE SET ");
+            qb.push(&set);
+            qb.push(" RETURNING 1)");
+        }
+    }
+}
+
+/// Adds just-inserted predictions to the summaries, in the caller's transaction, with one
+/// statement (see [`SummaryAdditions`]).
+pub async fn add_to_summaries<'a>(
+    tx: &mut sqlx::PgConnection,
+    rows: impl IntoIterator<Item = &'a crate::store::NewPrediction>,
+    slot: i32,
+) -> Result<()> {
+    let Some(additions) = SummaryAdditions::of(rows, slot)? else {
+        return Ok(());
+    };
+    let mut qb = sqlx::QueryBuilder::new("WITH ");
+    additions.push_ctes(&mut qb);
+    qb.push(" SELECT 1");
+    // The text varies with the cells touched: not worth a prepared statement each.
+    qb.build()
+        .persistent(false)
+        .execute(tx)
+        .await
+        .context("adding to the prediction summaries")?;
+    Ok(())
+}
+
 /// Folds the writers' summary rows of minutes and hours that ended more than a minute ago
 /// into one row each (the server does this every minute); returns how many rows it folded.
 pub async fn compact(pool: &PgPool) -> Result<i64> {

@@ -278,17 +278,12 @@ async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>, slot: usize) 
 /// How long the writer waits for a new connection before answering 503.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
-async fn connect(pool: &PgPool, slot: usize) -> Result<PgConnection> {
+async fn connect(pool: &PgPool) -> Result<PgConnection> {
     let options = pool.connect_options();
-    let mut conn = match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
-        Ok(conn) => conn?,
-        Err(_) => return Err(sqlx::Error::PoolTimedOut.into()),
-    };
-    sqlx::query("SELECT set_config('scorewatch.writer_slot', $1, false)")
-        .bind(slot.to_string())
-        .execute(&mut conn)
-        .await?;
-    Ok(conn)
+    match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
+        Ok(conn) => Ok(conn?),
+        Err(_) => Err(sqlx::Error::PoolTimedOut.into()),
+    }
 }
 
 async fn commit(
@@ -302,9 +297,10 @@ async fn commit(
     let started = Instant::now();
     let stored = async {
         if conn.is_none() {
-            *conn = Some(connect(pool, slot).await?);
+            *conn = Some(connect(pool).await?);
         }
-        store::insert_predictions_on(conn.as_mut().expect("connected above"), &rows).await
+        store::insert_predictions_on(conn.as_mut().expect("connected above"), &rows, slot as i32)
+            .await
     }
     .await;
     metrics::histogram!("scorewatch_writer_commit_duration_seconds")

@@ -37,6 +37,13 @@ test('the predictions page lists stored decisions and filters them', async () =>
     { timeout: 10_000 },
   );
   assert.ok((await rows.count()) > 0);
+
+  // A time range after every stored prediction: nothing matches.
+  await page.selectOption('[data-testid="filter-decision"]', '');
+  await page.fill('[data-testid="filter-since"]', '2099-01-01T00:00');
+  await page.waitForSelector('[data-testid="empty-hint"]', { timeout: 10_000 });
+  await page.fill('[data-testid="filter-since"]', '');
+  await page.waitForSelector('[data-testid="predictions"] tbody tr', { timeout: 10_000 });
   assert.deepEqual(page.errors, [], 'no errors in the page');
 });
 

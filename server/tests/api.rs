@@ -183,16 +183,44 @@ async fn readyz_fails_when_the_database_is_gone(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn the_overview_page_is_server_rendered(pool: PgPool) {
-    let app = app(pool).await;
-    let (status, html) = app
-        .text(Request::get("/").body(Body::empty()).unwrap())
+    let app = app(pool.clone()).await;
+    // Without a session: to the sign-in page, remembering the way back.
+    let (status, headers, _) = app
+        .send_full(Request::get("/?x=1").body(Body::empty()).unwrap())
         .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/login?next=/%3Fx%3D1");
+    let (status, html) = app
+        .text(Request::get("/login").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(r#"data-testid="login-form""#));
+
+    // With the session of a viewer's key: the page, rendered on the server.
+    let (viewer_id, viewer) = keys::create(&pool, "viewer", Role::Viewer).await.unwrap();
+    let (caller, token) = keys::sign_in(&pool, &viewer)
+        .await
+        .unwrap()
+        .expect("a viewer signs in");
+    assert_eq!(caller.role, Role::Viewer);
+    let page = |token: &str| {
+        Request::get("/")
+            .header(header::COOKIE, format!("a=b; scorewatch_session={token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (status, html) = app.text(page(&token)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         html.contains("scorewatch-demo"),
         "model name rendered on the server"
     );
     assert!(html.contains(r#"data-testid="prediction-count""#));
+
+    // Revoking the key ends the session.
+    assert!(keys::revoke(&pool, &viewer_id.to_string()).await.unwrap());
+    let (status, _) = app.text(page(&token)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
 }
 
 fn application(i: usize) -> Value {

@@ -49,18 +49,11 @@ async fn store_spread(
         let (pool, chunk) = (app.pool.clone(), chunk.to_vec());
         tasks.push(tokio::spawn(async move {
             let mut conn = pool.acquire().await.unwrap();
-            sqlx::query("SELECT set_config('scorewatch.writer_slot', $1, false)")
-                .bind((i + 1).to_string())
-                .execute(&mut *conn)
-                .await
-                .unwrap();
             for part in chunk.chunks(37) {
-                store::insert_predictions_on(&mut conn, part).await.unwrap();
+                store::insert_predictions_on(&mut conn, part, i as i32 + 1)
+                    .await
+                    .unwrap();
             }
-            sqlx::query("RESET scorewatch.writer_slot")
-                .execute(&mut *conn)
-                .await
-                .unwrap();
         }));
     }
     for t in tasks {
@@ -148,6 +141,20 @@ async fn summaries_agree_with_the_predictions(pool: PgPool) {
     assert_eq!(extra, 0, "one row per minute after folding");
     check_against_predictions(&pool, start).await;
     assert_eq!(traffic::count_all(&pool).await.unwrap(), 3_000);
+
+    // The SQL function for rows inserted by hand builds the same summaries.
+    sqlx::query("TRUNCATE prediction_minutes, prediction_hours")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "SELECT sw_rollup_add(array_agg(created_at), array_agg(decision), array_agg(probability), \
+                array_agg(inference_time_ms)) FROM predictions",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    check_against_predictions(&pool, start).await;
 
     // The API's own path (the writer) keeps the summaries too.
     let before = traffic::count_all(&pool).await.unwrap();

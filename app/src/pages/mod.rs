@@ -25,3 +25,19 @@ pub fn NotFound() -> impl IntoView {
         </section>
     }
 }
+
+/// A `datetime-local` input's value (`YYYY-MM-DDTHH:MM`), read as UTC; None when empty.
+#[cfg(feature = "ssr")]
+pub(crate) fn parse_utc_minute(
+    value: &str,
+    what: &str,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, ServerFnError> {
+    match value.trim() {
+        "" => Ok(None),
+        v => chrono::NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M")
+            .map(|t| Some(t.and_utc()))
+            .map_err(|_| {
+                ServerFnError::new(format!("the {what} must look like 2026-11-27T14:30 (UTC)"))
+            }),
+    }
+}

@@ -28,22 +28,19 @@ pub async fn get_overview(
     to: String,
 ) -> Result<OverviewData, ServerFnError> {
     crate::auth::require(crate::auth::Need::Read).await?;
-    use chrono::{Duration, NaiveDateTime, Utc};
+    use chrono::{Duration, Utc};
     use scorewatch_core::{state::AppState, store, traffic};
     let state = expect_context::<AppState>();
     let now = Utc::now();
     let (start, end) = match range.as_str() {
         "custom" => {
-            let parse = |s: &str, what: &str| {
-                NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M")
-                    .map(|t| t.and_utc())
-                    .map_err(|_| {
-                        ServerFnError::new(format!(
-                            "the {what} of the range must look like 2026-11-27T14:30 (UTC)"
-                        ))
-                    })
+            let start = super::parse_utc_minute(&from, "start of the range")?;
+            let end = super::parse_utc_minute(&to, "end of the range")?;
+            let (Some(start), Some(end)) = (start, end) else {
+                return Err(ServerFnError::new(
+                    "choose the start and the end of the range",
+                ));
             };
-            let (start, end) = (parse(&from, "start")?, parse(&to, "end")?);
             if end <= start {
                 return Err(ServerFnError::new("the range must end after it starts"));
             }

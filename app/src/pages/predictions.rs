@@ -16,6 +16,8 @@ pub async fn list_predictions(
     decision: String,
     source: String,
     sk_id_curr: String,
+    since: String,
+    until: String,
     cursor: Option<String>,
 ) -> Result<PredictionPageView, ServerFnError> {
     crate::auth::require(crate::auth::Need::Read).await?;
@@ -43,7 +45,8 @@ pub async fn list_predictions(
         decision,
         source,
         sk_id_curr,
-        ..PredictionFilter::default()
+        since: super::parse_utc_minute(&since, "start of the time range")?,
+        until: super::parse_utc_minute(&until, "end of the time range")?,
     };
     let mut rows = store::list_predictions(&state.pool, &filter, after, PAGE + 1)
         .await
@@ -176,12 +179,23 @@ pub fn PredictionsPage() -> impl IntoView {
     let decision = RwSignal::new(String::new());
     let source = RwSignal::new(String::new());
     let client = RwSignal::new(String::new());
+    let since = RwSignal::new(String::new());
+    let until = RwSignal::new(String::new());
     // The cursors of the pages before this one, to go back.
     let history = RwSignal::new(Vec::<Option<String>>::new());
     let cursor = RwSignal::new(None::<String>);
     let page = Resource::new(
-        move || (decision.get(), source.get(), client.get(), cursor.get()),
-        |(d, s, c, cur)| list_predictions(d, s, c, cur),
+        move || {
+            (
+                decision.get(),
+                source.get(),
+                client.get(),
+                since.get(),
+                until.get(),
+                cursor.get(),
+            )
+        },
+        |(d, s, c, from, to, cur)| list_predictions(d, s, c, from, to, cur),
     );
     let reset = move || {
         history.set(Vec::new());
@@ -228,6 +242,28 @@ pub fn PredictionsPage() -> impl IntoView {
                         inputmode="numeric"
                         on:change=move |ev| {
                             client.set(event_target_value(&ev));
+                            reset();
+                        }
+                    />
+                </label>
+                <label>
+                    "From (UTC) "
+                    <input
+                        type="datetime-local"
+                        data-testid="filter-since"
+                        on:change=move |ev| {
+                            since.set(event_target_value(&ev));
+                            reset();
+                        }
+                    />
+                </label>
+                <label>
+                    "To (UTC) "
+                    <input
+                        type="datetime-local"
+                        data-testid="filter-until"
+                        on:change=move |ev| {
+                            until.set(event_target_value(&ev));
                             reset();
                         }
                     />
