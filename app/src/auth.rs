@@ -45,10 +45,9 @@ pub async fn require(need: Need) -> Result<UserView, ServerFnError> {
             .find_map(|c| keys::session_token(c).map(str::to_owned))
     });
     let caller = match token {
-        Some(t) => keys::session_caller(&state.pool, &t).await.map_err(|e| {
-            tracing::error!(error = %format!("{e:#}"), "checking a dashboard session");
-            ServerFnError::new("the database could not be read")
-        })?,
+        Some(t) => keys::session_caller(&state.pool, &t)
+            .await
+            .map_err(crate::read_failed("checking a dashboard session"))?,
         None => None,
     };
     let Some(caller) = caller else {
@@ -92,10 +91,9 @@ pub async fn sign_in(key: String, next: String) -> Result<String, ServerFnError>
     if key.trim().is_empty() {
         return Err(ServerFnError::new("paste an API key"));
     }
-    let signed = keys::sign_in(&state.pool, &key).await.map_err(|e| {
-        tracing::error!(error = %format!("{e:#}"), "signing in");
-        ServerFnError::new("the database could not be read")
-    })?;
+    let signed = keys::sign_in(&state.pool, &key)
+        .await
+        .map_err(crate::read_failed("signing in"))?;
     let Some((caller, token)) = signed else {
         tracing::warn!("dashboard sign-in with an unknown or revoked key");
         return Err(ServerFnError::new("unknown or revoked key"));

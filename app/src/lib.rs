@@ -14,6 +14,23 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{ParamSegment, StaticSegment};
 
+/// What a server function answers when the database fails: the details go to the log, the
+/// page says what failed.
+#[cfg(feature = "ssr")]
+pub(crate) fn read_failed(what: &'static str) -> impl Fn(anyhow::Error) -> ServerFnError + Copy {
+    move |e| {
+        tracing::error!(error = %format!("{e:#}"), "{what}");
+        ServerFnError::new("the database could not be read")
+    }
+}
+
+/// A server function's error as a sentence for the page.
+pub(crate) fn error_text(e: &ServerFnError) -> String {
+    e.to_string()
+        .trim_start_matches("error running server function: ")
+        .to_string()
+}
+
 /// The HTML document around the application.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {

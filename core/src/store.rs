@@ -362,12 +362,11 @@ async fn insert_chunk(
 ) -> Result<u64> {
     // Without ON CONFLICT every row is inserted (or the statement fails), so the summaries
     // are added by the same statement, saving a round trip per commit.
-    let combined = match (
-        skip_existing,
-        crate::traffic::SummaryAdditions::of(rows, slot)?,
-    ) {
-        (false, Some(add)) if add.n_binds() + rows.len() * 11 <= 65_535 => Some(add),
-        _ => None,
+    let combined = if skip_existing {
+        None
+    } else {
+        crate::traffic::SummaryAdditions::of(rows, slot)?
+            .filter(|add| add.n_binds() + rows.len() * 11 <= 65_535)
     };
     let mut qb = sqlx::QueryBuilder::new("");
     let summed_here = combined.is_some();
@@ -974,20 +973,21 @@ pub async fn reference_stats(pool: &PgPool, model_version: i64) -> Result<Vec<Re
     .bind(model_version)
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| ReferenceStats {
-            feature: r.get("feature"),
-            mean: r.get("mean"),
-            std: r.get("std"),
-            median: r.get("median"),
-            q25: r.get("q25"),
-            q75: r.get("q75"),
-            min: r.get("min"),
-            max: r.get("max"),
-            missing_rate: r.get("missing_rate"),
-        })
-        .collect())
+    Ok(rows.into_iter().map(|r| reference_stats_row(&r)).collect())
+}
+
+fn reference_stats_row(r: &sqlx::postgres::PgRow) -> ReferenceStats {
+    ReferenceStats {
+        feature: r.get("feature"),
+        mean: r.get("mean"),
+        std: r.get("std"),
+        median: r.get("median"),
+        q25: r.get("q25"),
+        q75: r.get("q75"),
+        min: r.get("min"),
+        max: r.get("max"),
+        missing_rate: r.get("missing_rate"),
+    }
 }
 
 /// Reference statistics and the sorted non-missing sample of the named features of a
@@ -1008,22 +1008,7 @@ pub async fn reference_samples(
     .context("reading reference samples")?;
     Ok(rows
         .into_iter()
-        .map(|r| {
-            (
-                ReferenceStats {
-                    feature: r.get("feature"),
-                    mean: r.get("mean"),
-                    std: r.get("std"),
-                    median: r.get("median"),
-                    q25: r.get("q25"),
-                    q75: r.get("q75"),
-                    min: r.get("min"),
-                    max: r.get("max"),
-                    missing_rate: r.get("missing_rate"),
-                },
-                r.get("sorted_sample"),
-            )
-        })
+        .map(|r| (reference_stats_row(&r), r.get("sorted_sample")))
         .collect())
 }
 

@@ -69,10 +69,7 @@ pub async fn read_feature_distribution(
     crate::auth::require(crate::auth::Need::Read).await?;
     use scorewatch_core::{html_report, state::AppState, store};
     let state = expect_context::<AppState>();
-    let db_error = |e: anyhow::Error| {
-        tracing::error!(error = %format!("{e:#}"), "reading a feature's distributions");
-        ServerFnError::new("the database could not be read")
-    };
+    let db_error = crate::read_failed("reading a feature's distributions");
     let Some((report, _)) = store::get_drift_report(&state.pool, report_id)
         .await
         .map_err(db_error)?
@@ -140,10 +137,7 @@ pub async fn list_drift_reports() -> Result<Vec<DriftReportRow>, ServerFnError> 
     let state = expect_context::<AppState>();
     let reports = store::list_drift_reports(&state.pool, None, 100)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %format!("{e:#}"), "listing drift reports");
-            ServerFnError::new("the database could not be read")
-        })?;
+        .map_err(crate::read_failed("listing drift reports"))?;
     Ok(reports.iter().map(crate::dto::report_row).collect())
 }
 
@@ -155,10 +149,7 @@ pub async fn read_drift_report(id: i64) -> Result<Option<DriftReportDetail>, Ser
     let state = expect_context::<AppState>();
     let found = store::get_drift_report(&state.pool, id)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %format!("{e:#}"), "reading a drift report");
-            ServerFnError::new("the database could not be read")
-        })?;
+        .map_err(crate::read_failed("reading a drift report"))?;
     Ok(found.map(|(report, features)| DriftReportDetail {
         report: crate::dto::report_row(&report),
         features: features.iter().map(crate::dto::feature_row).collect(),
@@ -230,7 +221,7 @@ pub fn DriftList() -> impl IntoView {
                     .map(|e| {
                         view! {
                             <p class="error" role="alert" data-testid="run-error">
-                                {e.to_string().trim_start_matches("error running server function: ").to_string()}
+                                {crate::error_text(&e)}
                             </p>
                         }
                     })

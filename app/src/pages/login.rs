@@ -59,7 +59,7 @@ pub fn LoginPage() -> impl IntoView {
                     .map(|e| {
                         view! {
                             <p class="error" role="alert" data-testid="login-error">
-                                {e.to_string().trim_start_matches("error running server function: ").to_string()}
+                                {crate::error_text(&e)}
                             </p>
                         }
                     })

@@ -32,10 +32,7 @@ pub async fn list_logs(
     };
     let rows = store::list_logs(&state.pool, &filter, PAGE)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %format!("{e:#}"), "listing log lines");
-            ServerFnError::new("the database could not be read")
-        })?;
+        .map_err(crate::read_failed("listing log lines"))?;
     Ok(rows
         .into_iter()
         .map(|r| LogRow {

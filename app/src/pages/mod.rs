@@ -41,3 +41,13 @@ pub(crate) fn parse_utc_minute(
             }),
     }
 }
+
+/// An application's value as shown next to its feature: whole numbers and large amounts
+/// without decimals, others to three; "missing" when absent.
+pub(crate) fn value_text(x: Option<f64>) -> String {
+    match x {
+        Some(v) if v.abs() >= 1e5 || v == v.trunc() => format!("{v:.0}"),
+        Some(v) => format!("{v:.3}"),
+        None => "missing".into(),
+    }
+}

@@ -15,10 +15,7 @@ pub async fn get_model_card() -> Result<ModelCardView, ServerFnError> {
     let v = &state.model.version;
     let stats = store::reference_stats(&state.pool, v.id)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %format!("{e:#}"), "reading reference statistics");
-            ServerFnError::new("the database could not be read")
-        })?;
+        .map_err(crate::read_failed("reading reference statistics"))?;
     let total: f64 = v.importances.iter().sum();
     let mut features: Vec<ModelFeature> = v
         .feature_names

@@ -58,19 +58,13 @@ pub async fn get_overview(
             (now - Duration::seconds(seconds), now)
         }
     };
-    let db_error = |what: &'static str| {
-        move |e: anyhow::Error| {
-            tracing::error!(error = %format!("{e:#}"), "{what}");
-            ServerFnError::new("the database could not be read")
-        }
-    };
     let step = traffic::step_for(end - start);
     let (series, predictions, latest) = tokio::try_join!(
         traffic::traffic(&state.pool, start, end, step),
         traffic::count_all(&state.pool),
         store::list_drift_reports(&state.pool, None, 1),
     )
-    .map_err(db_error("reading the overview"))?;
+    .map_err(crate::read_failed("reading the overview"))?;
     let v = &state.model.version;
     let fmt = "%Y-%m-%d %H:%M";
     Ok(OverviewData {

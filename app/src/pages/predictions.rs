@@ -1,6 +1,8 @@
 //! `/predictions`: stored decisions, newest first, filtered by decision, source and client.
 
 use leptos::prelude::*;
+
+use super::value_text;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
@@ -50,10 +52,7 @@ pub async fn list_predictions(
     };
     let mut rows = store::list_predictions(&state.pool, &filter, after, PAGE + 1)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %format!("{e:#}"), "listing predictions");
-            ServerFnError::new("the database could not be read")
-        })?;
+        .map_err(crate::read_failed("listing predictions"))?;
     let more = rows.len() as i64 > PAGE;
     rows.truncate(PAGE as usize);
     let next_cursor = more.then(|| rows.last()).flatten().map(|p| {
@@ -99,10 +98,7 @@ pub async fn read_prediction(id: String) -> Result<Option<PredictionDetailView>,
     let Ok(id) = id.parse::<uuid::Uuid>() else {
         return Ok(None);
     };
-    let db_error = |e: anyhow::Error| {
-        tracing::error!(error = %format!("{e:#}"), "reading a prediction");
-        ServerFnError::new("the database could not be read")
-    };
+    let db_error = crate::read_failed("reading a prediction");
     let Some(p) = store::get_prediction(&state.pool, id)
         .await
         .map_err(db_error)?
@@ -376,14 +372,6 @@ fn PageView(
         </div>
     }
         .into_any()
-}
-
-fn value_text(x: Option<f64>) -> String {
-    match x {
-        Some(v) if v.abs() >= 1e5 || v == v.trunc() => format!("{v:.0}"),
-        Some(v) => format!("{v:.3}"),
-        None => "missing".into(),
-    }
 }
 
 #[component]

@@ -3,6 +3,8 @@
 //! decision is stored like any other (source `ui`) and explained by its SHAP contributions.
 
 use leptos::prelude::*;
+
+use super::value_text;
 use leptos::server_fn::codec::Json;
 use leptos_router::components::A;
 
@@ -25,10 +27,7 @@ pub async fn score_form() -> Result<Vec<ScoreField>, ServerFnError> {
     let v = &state.model.version;
     let stats = store::reference_stats(&state.pool, v.id)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %format!("{e:#}"), "reading reference statistics");
-            ServerFnError::new("the database could not be read")
-        })?;
+        .map_err(crate::read_failed("reading reference statistics"))?;
     let mut order: Vec<usize> = (0..v.feature_names.len()).collect();
     order.sort_by(|&i, &j| v.importances[j].total_cmp(&v.importances[i]));
     Ok(order
@@ -161,15 +160,6 @@ pub async fn score_application(input: ScoreInput) -> Result<ScoreResultView, Ser
     })
 }
 
-fn value_text(x: Option<f64>) -> String {
-    match x {
-        Some(v) if v.abs() >= 1e5 => format!("{v:.0}"),
-        Some(v) if v == v.trunc() => format!("{v:.0}"),
-        Some(v) => format!("{v:.3}"),
-        None => "missing".into(),
-    }
-}
-
 #[component]
 pub fn ScorePage() -> impl IntoView {
     let form = Resource::new(|| (), |_| score_form());
@@ -298,7 +288,7 @@ fn ScoreFormView(fields: Vec<ScoreField>) -> impl IntoView {
                     Err(e) => {
                         view! {
                             <p class="error" role="alert" data-testid="score-error">
-                                {e.to_string().trim_start_matches("error running server function: ").to_string()}
+                                {crate::error_text(&e)}
                             </p>
                         }
                             .into_any()
