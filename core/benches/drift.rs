@@ -50,12 +50,7 @@ fn drift(c: &mut Criterion) {
         .take(n_rows * names.len())
         .collect();
     let probabilities = model.predict(&rows).unwrap();
-    let window = Window {
-        rows,
-        n_rows,
-        probabilities,
-        n_refused: 0,
-    };
+    let window = Window::from_rows(&rows, names.len(), probabilities, 0);
     let settings = Settings::default();
     let mut group = c.benchmark_group("drift");
     group.sample_size(10);

@@ -93,13 +93,13 @@ pub fn histograms(
     window: &crate::drift::analysis::Window,
     chosen: &[String],
 ) -> Vec<Histogram> {
-    let n = baseline.features.len();
     chosen
         .iter()
         .filter_map(|name| {
             let j = baseline.features.iter().position(|f| &f.feature == name)?;
-            let current: Vec<f64> = (0..window.n_rows)
-                .map(|i| window.rows[i * n + j])
+            let current: Vec<f64> = window.columns[j]
+                .iter()
+                .copied()
                 .filter(|v| !v.is_nan())
                 .collect();
             histogram(name, &baseline.features[j].sorted_sample, &current)

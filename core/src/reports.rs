@@ -46,23 +46,28 @@ pub async fn run(
     trigger: Trigger,
 ) -> Result<Report> {
     let started = std::time::Instant::now();
-    let baseline = store::drift_baseline(pool, model.id)
-        .await?
-        .with_context(|| {
-            format!(
-                "model version {} has no training reference: register it with `scorewatch init`",
-                model.id
-            )
-        })?;
-    let baseline_ms = started.elapsed().as_secs_f64() * 1e3;
-    let (window, window_start, window_end) =
-        store::drift_window(pool, model.id, model.feature_names.len(), spec).await?;
-    let window_ms = started.elapsed().as_secs_f64() * 1e3 - baseline_ms;
+    // The reference and the window are read at the same time, on two connections.
+    let baseline_read = async {
+        let baseline = store::drift_baseline(pool, model.id).await;
+        (baseline, started.elapsed().as_secs_f64() * 1e3)
+    };
+    let window_read = async {
+        let window = store::drift_window(pool, model.id, model.feature_names.len(), spec).await;
+        (window, started.elapsed().as_secs_f64() * 1e3)
+    };
+    let ((baseline, baseline_ms), (window, window_ms)) = tokio::join!(baseline_read, window_read);
+    let baseline = baseline?.with_context(|| {
+        format!(
+            "model version {} has no training reference: register it with `scorewatch init`",
+            model.id
+        )
+    })?;
+    let (window, window_start, window_end) = window?;
     let s = settings.clone();
     let n_rows = window.n_rows;
     let analysis =
         tokio::task::spawn_blocking(move || analysis::analyse(&baseline, &window, &s)).await?;
-    let analysis_ms = started.elapsed().as_secs_f64() * 1e3 - baseline_ms - window_ms;
+    let analysis_ms = started.elapsed().as_secs_f64() * 1e3 - baseline_ms.max(window_ms);
     let id = store::insert_drift_report(
         pool,
         model.id,

@@ -229,7 +229,7 @@ pub async fn store_reference(
         .bind(f.missing_rate)
         .bind(f.n_samples as i64)
         .bind(f.n_distinct as i32)
-        .bind(&f.sorted_sample)
+        .bind(crate::pgarray::f64s_to_bytes(&f.sorted_sample))
         .bind(&f.psi_bin_edges)
         .execute(&mut *tx)
         .await?;
@@ -598,7 +598,7 @@ pub async fn drift_baseline(
             let n_distinct: i32 = r.get("n_distinct");
             FeatureBaseline {
                 feature: r.get("feature"),
-                sorted_sample: r.get("sorted_sample"),
+                sorted_sample: crate::pgarray::bytes_to_f64s(r.get("sorted_sample")),
                 psi_edges: r.get("psi_bin_edges"),
                 missing_rate: r.get("missing_rate"),
                 n_samples: n_samples as usize,
@@ -635,59 +635,62 @@ pub enum WindowSpec {
 }
 
 /// The predictions of a window scored by `model_version`, and the window's bounds (for
-/// `Last`, the first and last prediction's times).
+/// `Last`, the first and last prediction's times). Closed minutes come from the column
+/// blocks, built first where missing ([`crate::columns`]).
 pub async fn drift_window(
     pool: &PgPool,
     model_version: i64,
     n_features: usize,
     spec: WindowSpec,
 ) -> Result<(crate::drift::analysis::Window, DateTime<Utc>, DateTime<Utc>)> {
-    use futures_util::TryStreamExt;
-    let query = match spec {
-        WindowSpec::Range { since, until } => sqlx::query(
-            "SELECT created_at, features, probability, decision FROM predictions \
-              WHERE model_version = $1 AND created_at >= $2 AND created_at < $3",
-        )
-        .bind(model_version)
-        .bind(since)
-        .bind(until),
-        WindowSpec::Last(n) => sqlx::query(
-            "SELECT created_at, features, probability, decision FROM predictions \
-              WHERE model_version = $1 ORDER BY created_at DESC LIMIT $2",
-        )
-        .bind(model_version)
-        .bind(n),
+    let micro = chrono::Duration::microseconds(1);
+    let (start, until, first_id) = match spec {
+        WindowSpec::Range { since, until } => (since, until, None),
+        WindowSpec::Last(n) => {
+            // The newest n in the order of the paging index: (created_at, id) descending.
+            let last: Option<DateTime<Utc>> = sqlx::query_scalar(
+                "SELECT max(created_at) FROM predictions WHERE model_version = $1",
+            )
+            .bind(model_version)
+            .fetch_one(pool)
+            .await
+            .context("finding the newest prediction")?;
+            let Some(last) = last else {
+                let now = Utc::now();
+                return Ok((crate::drift::analysis::Window::new(n_features), now, now));
+            };
+            let nth: Option<(DateTime<Utc>, Uuid)> = sqlx::query_as(
+                "SELECT created_at, id FROM predictions WHERE model_version = $1 \
+                  ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT 1",
+            )
+            .bind(model_version)
+            .bind((n - 1).max(0))
+            .fetch_optional(pool)
+            .await
+            .context("finding the newest predictions")?;
+            match nth {
+                Some((t, id)) => (t, last + micro, Some(id)),
+                None => {
+                    let first: DateTime<Utc> = sqlx::query_scalar(
+                        "SELECT min(created_at) FROM predictions WHERE model_version = $1",
+                    )
+                    .bind(model_version)
+                    .fetch_one(pool)
+                    .await?;
+                    (first, last + micro, None)
+                }
+            }
+        }
     };
-    let mut window = crate::drift::analysis::Window::default();
-    let (mut first, mut last): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) = (None, None);
-    let mut stream = query.fetch(pool);
-    while let Some(r) = stream.try_next().await? {
-        let features: Vec<Option<f64>> = r.get("features");
-        if features.len() != n_features {
-            anyhow::bail!(
-                "a stored prediction has {} features, the model {n_features}",
-                features.len()
-            );
-        }
-        window
-            .rows
-            .extend(features.into_iter().map(|v| v.unwrap_or(f64::NAN)));
-        window.probabilities.push(r.get("probability"));
-        let decision: &str = r.get("decision");
-        if decision == "REFUSED" {
-            window.n_refused += 1;
-        }
-        window.n_rows += 1;
-        let t: DateTime<Utc> = r.get("created_at");
-        first = Some(first.map_or(t, |f| f.min(t)));
-        last = Some(last.map_or(t, |l| l.max(t)));
-    }
-    let (start, end) = match spec {
-        WindowSpec::Range { since, until } => (since, until),
-        WindowSpec::Last(_) => {
-            let now = Utc::now();
-            (first.unwrap_or(now), last.unwrap_or(now))
-        }
+    let from = crate::columns::WindowStart {
+        at: start,
+        id: first_id,
+    };
+    crate::columns::ensure(pool, model_version, start, until).await?;
+    let window = crate::columns::read_window(pool, model_version, n_features, from, until).await?;
+    let end = match spec {
+        WindowSpec::Range { .. } => until,
+        WindowSpec::Last(_) => until - micro,
     };
     Ok((window, start, end))
 }
@@ -1008,7 +1011,10 @@ pub async fn reference_samples(
     .context("reading reference samples")?;
     Ok(rows
         .into_iter()
-        .map(|r| (reference_stats_row(&r), r.get("sorted_sample")))
+        .map(|r| {
+            let sample = crate::pgarray::bytes_to_f64s(r.get("sorted_sample"));
+            (reference_stats_row(&r), sample)
+        })
         .collect())
 }
 
@@ -1124,7 +1130,7 @@ pub async fn reference_sample(
     model_version: i64,
     feature: &str,
 ) -> Result<Option<(usize, Vec<f64>)>> {
-    let row: Option<(i32, Vec<f64>)> = sqlx::query_as(
+    let row: Option<(i32, Vec<u8>)> = sqlx::query_as(
         "SELECT position, sorted_sample FROM training_reference \
           WHERE model_version = $1 AND feature = $2",
     )
@@ -1133,5 +1139,5 @@ pub async fn reference_sample(
     .fetch_optional(pool)
     .await
     .context("reading a reference sample")?;
-    Ok(row.map(|(p, s)| (p as usize, s)))
+    Ok(row.map(|(p, s)| (p as usize, crate::pgarray::bytes_to_f64s(&s))))
 }

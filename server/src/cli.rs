@@ -442,6 +442,11 @@ async fn serve(args: ServeArgs, logs: LogQueue) -> Result<()> {
     let compactor = tokio::spawn(scorewatch_core::traffic::compact_every_minute(
         database.pool.clone(),
     ));
+    // Column blocks for the scheduled windows (and on-demand reports of the last hour).
+    let columns = tokio::spawn(scorewatch_core::columns::keep_building(
+        database.pool.clone(),
+        args.drift_every.max(chrono::Duration::hours(1)),
+    ));
     let scheduler = (!args.no_drift_schedule).then(|| {
         tokio::spawn(crate::monitor::run(
             database.pool.clone(),
@@ -508,6 +513,7 @@ async fn serve(args: ServeArgs, logs: LogQueue) -> Result<()> {
     startup::serve_until(listener, router, startup::shutdown_signal()).await?;
     tracing::info!("no longer accepting requests: flushing stored predictions and logs");
     compactor.abort();
+    columns.abort();
     if let Some(s) = scheduler {
         s.abort();
     }

@@ -4,7 +4,7 @@
 mod common;
 
 use axum::http::StatusCode;
-use chrono::{Duration, TimeZone, Utc};
+use chrono::{Duration, DurationRound, TimeZone, Utc};
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -111,12 +111,7 @@ async fn at_least_95_of_100_clean_windows_of_50_are_ok(pool: PgPool) {
             .iter()
             .filter(|p| **p >= model.model.threshold())
             .count();
-        let window = Window {
-            rows: flat,
-            n_rows: 50,
-            probabilities,
-            n_refused,
-        };
+        let window = Window::from_rows(&flat, test.n_features(), probabilities, n_refused);
         let a = analysis::analyse(&baseline, &window, &settings);
         shares.push(a.summary.n_features_drifted);
         if a.summary.status == Status::Ok {
@@ -316,4 +311,135 @@ async fn the_scheduler_reports_each_window_once_and_alerts_on_a_status_change(po
     assert_eq!(got[0]["report_id"], second.id);
     assert_eq!(got[0]["top_drifted_features"].as_array().unwrap().len(), 10);
     assert!(got[0]["text"].as_str().unwrap().contains("OK -> ALERT"));
+}
+
+/// Each feature's values (bits, ascending), the probabilities and the refusals of a window:
+/// what the analysis depends on (it never pairs values of different features).
+fn contents(w: &Window) -> (Vec<Vec<u64>>, Vec<u64>, usize, usize) {
+    let sorted = |v: &[f64]| {
+        let mut bits: Vec<u64> = v.iter().map(|x| x.to_bits()).collect();
+        bits.sort_unstable();
+        bits
+    };
+    (
+        w.columns.iter().map(|c| sorted(c)).collect(),
+        sorted(&w.probabilities),
+        w.n_rows,
+        w.n_refused,
+    )
+}
+
+fn expected(rows: &[&store::NewPrediction], n_features: usize) -> Window {
+    let mut w = Window::new(n_features);
+    for p in rows {
+        w.push(
+            p.features.iter().copied(),
+            p.probability,
+            p.decision.as_str() == "REFUSED",
+        );
+    }
+    w
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn windows_read_from_column_blocks_hold_exactly_the_stored_predictions(pool: PgPool) {
+    let model = demo(&pool).await;
+    let n_features = model.model.feature_names().len();
+    let test = TestSet::load(&artifacts().join(TEST_FILE), model.model.feature_names()).unwrap();
+    // Twelve batches of 50 over the last 40 minutes, each batch at one instant (ties),
+    // the last one in the minute still open.
+    // (Stored to the microsecond.)
+    let now = Utc::now()
+        .duration_trunc(Duration::microseconds(1))
+        .unwrap();
+    let mut stored = Vec::new();
+    for b in 0..12 {
+        let rows = test.batch(b * 50, 50, 0.0, DriftKind::Shift, &[], 3);
+        let mut scored =
+            predict::score(&model, &applications(&model, &rows), Source::Api, None).unwrap();
+        let at = if b == 11 {
+            now
+        } else {
+            now - Duration::minutes(40) + Duration::seconds(200 * b as i64)
+        };
+        for p in &mut scored {
+            p.created_at = at;
+        }
+        store::insert_predictions(&pool, &scored).await.unwrap();
+        stored.extend(scored);
+    }
+    let since = now - Duration::minutes(45);
+    let until = now + Duration::seconds(1);
+    let range = WindowSpec::Range { since, until };
+    let all: Vec<&store::NewPrediction> = stored.iter().collect();
+    let want = contents(&expected(&all, n_features));
+
+    // First read: builds the blocks of the closed minutes, then reads through them.
+    let (w, _, _) = store::drift_window(&pool, model.version.id, n_features, range)
+        .await
+        .unwrap();
+    assert_eq!(contents(&w), want);
+    let blocked: Vec<(chrono::DateTime<Utc>, i64)> = sqlx::query_as(
+        "SELECT minute, sum(n_rows)::BIGINT FROM prediction_columns GROUP BY minute ORDER BY minute",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        blocked.len(),
+        11,
+        "every closed minute with predictions has a block"
+    );
+    assert!(blocked.iter().all(|(_, n)| *n == 50));
+    // Second read: from the blocks, same contents.
+    let (w, _, _) = store::drift_window(&pool, model.version.id, n_features, range)
+        .await
+        .unwrap();
+    assert_eq!(contents(&w), want);
+
+    // A late row in a minute that has a block (a replayed backup): read, and rebuilt.
+    let rows = test.batch(900, 1, 0.0, DriftKind::Shift, &[], 3);
+    let mut late = predict::score(&model, &applications(&model, &rows), Source::Api, None).unwrap();
+    late[0].created_at = stored[0].created_at;
+    store::insert_predictions(&pool, &late).await.unwrap();
+    stored.extend(late);
+    let all: Vec<&store::NewPrediction> = stored.iter().collect();
+    let (w, _, _) = store::drift_window(&pool, model.version.id, n_features, range)
+        .await
+        .unwrap();
+    assert_eq!(contents(&w), contents(&expected(&all, n_features)));
+    let rebuilt: i64 =
+        sqlx::query_scalar("SELECT sum(n_rows)::BIGINT FROM prediction_columns WHERE minute = $1")
+            .bind(
+                stored[0]
+                    .created_at
+                    .duration_trunc(Duration::minutes(1))
+                    .unwrap(),
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(rebuilt, 51);
+
+    // The newest n, cut inside a batch of equal times: exactly n, in the paging order.
+    let mut newest = all.clone();
+    newest.sort_by_key(|p| std::cmp::Reverse((p.created_at, p.id)));
+    for n in [1, 75, 333, 601] {
+        let (w, start, end) = store::drift_window(
+            &pool,
+            model.version.id,
+            n_features,
+            WindowSpec::Last(n as i64),
+        )
+        .await
+        .unwrap();
+        let n_in = n.min(newest.len());
+        assert_eq!(w.n_rows, n_in, "last {n}");
+        assert_eq!(
+            contents(&w),
+            contents(&expected(&newest[..n_in], n_features))
+        );
+        assert_eq!(start, newest[n_in - 1].created_at);
+        assert_eq!(end, newest[0].created_at);
+    }
 }

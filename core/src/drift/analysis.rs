@@ -102,13 +102,57 @@ pub struct Baseline {
     pub refusal_rate: f64,
 }
 
-/// A window of stored predictions: features row-major in model order (NaN = missing).
+/// A window of stored predictions, one column per feature in model order (NaN = missing).
 #[derive(Debug, Clone, Default)]
 pub struct Window {
-    pub rows: Vec<f64>,
+    pub columns: Vec<Vec<f64>>,
     pub n_rows: usize,
     pub probabilities: Vec<f64>,
     pub n_refused: usize,
+}
+
+impl Window {
+    /// An empty window of `n_features` columns.
+    pub fn new(n_features: usize) -> Self {
+        Self {
+            columns: vec![Vec::new(); n_features],
+            ..Self::default()
+        }
+    }
+
+    /// A window from rows laid out one after the other (`n_features` values each).
+    pub fn from_rows(
+        rows: &[f64],
+        n_features: usize,
+        probabilities: Vec<f64>,
+        n_refused: usize,
+    ) -> Self {
+        let n_rows = rows.len() / n_features.max(1);
+        let columns = (0..n_features)
+            .map(|j| (0..n_rows).map(|i| rows[i * n_features + j]).collect())
+            .collect();
+        Self {
+            columns,
+            n_rows,
+            probabilities,
+            n_refused,
+        }
+    }
+
+    /// Adds one prediction (its features in model order).
+    pub fn push(
+        &mut self,
+        features: impl IntoIterator<Item = f64>,
+        probability: f64,
+        refused: bool,
+    ) {
+        for (column, v) in self.columns.iter_mut().zip(features) {
+            column.push(v);
+        }
+        self.probabilities.push(probability);
+        self.n_refused += usize::from(refused);
+        self.n_rows += 1;
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -253,10 +297,9 @@ fn analyse_feature(base: &FeatureBaseline, column: &mut Vec<f64>, settings: &Set
     let mut p_dist = f64::NAN;
     let reference = &base.sorted_sample;
     if !present.is_empty() && !reference.is_empty() {
-        present.sort_unstable_by(f64::total_cmp);
         let categorical = base.n_distinct <= settings.max_categories;
         let (r_shares, c_shares) = if categorical {
-            let (_, r, c) = stats::category_counts(reference, present);
+            let (categories, r, c) = stats::category_counts_unsorted(reference, present);
             let chi = stats::chi_square_2xk(&r, &c);
             result.test = "chi2";
             if let Some(chi) = chi {
@@ -268,25 +311,30 @@ fn analyse_feature(base: &FeatureBaseline, column: &mut Vec<f64>, settings: &Set
                 p_dist = 1.0;
                 result.chi2_p_value = Some(1.0);
             }
+            result.wasserstein_norm = Some(
+                stats::wasserstein_counts(&categories, &r, &c)
+                    / stats::std_population(reference).max(0.001),
+            );
             let (nr, nc) = (reference.len() as f64, present.len() as f64);
             (
                 r.iter().map(|x| x / nr).collect::<Vec<_>>(),
                 c.iter().map(|x| x / nc).collect::<Vec<_>>(),
             )
         } else {
+            radsort::sort(present);
             let ks = ks::ks_2samp(reference, present).expect("both samples non-empty");
             result.test = "ks";
             result.ks_statistic = Some(ks.statistic);
             result.ks_p_value = Some(ks.p_value);
             p_dist = ks.p_value;
+            result.wasserstein_norm = Some(stats::wasserstein_norm(reference, present));
             (
-                stats::bin_shares(&base.psi_edges, reference),
-                stats::bin_shares(&base.psi_edges, present),
+                stats::bin_shares_sorted(&base.psi_edges, reference),
+                stats::bin_shares_sorted(&base.psi_edges, present),
             )
         };
         result.psi = Some(stats::psi(&r_shares, &c_shares));
         result.jensen_shannon = Some(stats::jensen_shannon(&r_shares, &c_shares));
-        result.wasserstein_norm = Some(stats::wasserstein_norm(reference, present));
     }
     Tested {
         result,
@@ -339,8 +387,7 @@ pub fn analyse(baseline: &Baseline, window: &Window, settings: &Settings) -> Ana
                 scope.spawn(move || {
                     range
                         .map(|j| {
-                            let mut column: Vec<f64> =
-                                (0..n).map(|i| window.rows[i * n_features + j]).collect();
+                            let mut column = window.columns[j].clone();
                             analyse_feature(&baseline.features[j], &mut column, settings)
                         })
                         .collect::<Vec<_>>()
@@ -405,7 +452,7 @@ pub fn analyse(baseline: &Baseline, window: &Window, settings: &Settings) -> Ana
     };
 
     let mut scores = window.probabilities.clone();
-    scores.sort_unstable_by(f64::total_cmp);
+    radsort::sort(&mut scores);
     if let Some(ks) = ks::ks_2samp(&baseline.scores, &scores) {
         summary.score_ks_statistic = Some(ks.statistic);
         summary.score_ks_p_value = Some(ks.p_value);

@@ -32,6 +32,20 @@ pub fn bin_shares(edges: &[f64], values: &[f64]) -> Vec<f64> {
     counts
 }
 
+/// [`bin_shares`] of ascending values, counted by bisection at each edge.
+pub fn bin_shares_sorted(edges: &[f64], sorted: &[f64]) -> Vec<f64> {
+    let n = sorted.len().max(1) as f64;
+    let mut below = 0;
+    let mut shares = Vec::with_capacity(edges.len() + 1);
+    for &e in edges {
+        let upto = sorted.partition_point(|&v| v <= e);
+        shares.push(upto.saturating_sub(below) as f64 / n);
+        below = below.max(upto);
+    }
+    shares.push((sorted.len() - below) as f64 / n);
+    shares
+}
+
 /// Population stability index: sum (c - r) ln(c / r) over bins, shares floored at
 /// [`PSI_FLOOR`].
 pub fn psi(reference_shares: &[f64], current_shares: &[f64]) -> f64 {
@@ -181,6 +195,59 @@ pub fn category_counts(reference: &[f64], current: &[f64]) -> (Vec<f64>, Vec<f64
     (categories, r, c)
 }
 
+/// [`category_counts`] of an ascending reference with few categories and a current sample
+/// in any order: each current value is looked up among the reference's categories (no
+/// sorting), and only values the reference never had are sorted.
+pub fn category_counts_unsorted(
+    reference: &[f64],
+    current: &[f64],
+) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let (known, reference_counts, _) = category_counts(reference, &[]);
+    let mut counts = vec![0.0; known.len()];
+    let mut unknown = Vec::new();
+    for &v in current {
+        match known.iter().position(|&k| k == v) {
+            Some(i) => counts[i] += 1.0,
+            None => unknown.push(v),
+        }
+    }
+    radsort::sort(&mut unknown);
+    let (new, _, new_counts) = category_counts(&[], &unknown);
+    // Merge the two ascending, disjoint category lists.
+    let (mut categories, mut rc, mut cc) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut i, mut j) = (0, 0);
+    while i < known.len() || j < new.len() {
+        if j >= new.len() || (i < known.len() && known[i] < new[j]) {
+            categories.push(known[i]);
+            rc.push(reference_counts[i]);
+            cc.push(counts[i]);
+            i += 1;
+        } else {
+            categories.push(new[j]);
+            rc.push(0.0);
+            cc.push(new_counts[j]);
+            j += 1;
+        }
+    }
+    (categories, rc, cc)
+}
+
+/// Wasserstein-1 between two samples given as counts over the same ascending categories
+/// (equal to [`wasserstein`] of the samples themselves).
+pub fn wasserstein_counts(categories: &[f64], a: &[f64], b: &[f64]) -> f64 {
+    let (na, nb): (f64, f64) = (a.iter().sum(), b.iter().sum());
+    if na == 0.0 || nb == 0.0 {
+        return f64::NAN;
+    }
+    let (mut ca, mut cb, mut area) = (0.0, 0.0, 0.0);
+    for k in 0..categories.len().saturating_sub(1) {
+        ca += a[k];
+        cb += b[k];
+        area += (ca / na - cb / nb).abs() * (categories[k + 1] - categories[k]);
+    }
+    area
+}
+
 /// Has the share of missing values changed? The 2 x 2 chi-square test (missing, present)
 /// x (reference, current), without continuity correction. None when nothing is missing in
 /// either, or everything is.
@@ -294,5 +361,35 @@ mod tests {
             bin_shares(&edges, &[0.5, 1.0, 1.5, 2.0, 2.5]),
             vec![0.4, 0.4, 0.2]
         );
+    }
+
+    #[test]
+    fn categories_are_counted_without_sorting_the_current_sample() {
+        let mut reference = vec![0.0, 1.0, 1.0, 3.0, 3.0, 3.0, -0.0];
+        reference.sort_unstable_by(f64::total_cmp);
+        // Known categories, new ones below, between and above them, in any order.
+        let current = [3.0, 2.0, 1.0, 7.0, -1.0, 3.0, 2.0, 0.0];
+        let mut sorted = current.to_vec();
+        sorted.sort_unstable_by(f64::total_cmp);
+        let fast = category_counts_unsorted(&reference, &current);
+        assert_eq!(fast, category_counts(&reference, &sorted));
+        assert_eq!(fast.0, vec![-1.0, 0.0, 1.0, 2.0, 3.0, 7.0]);
+        let w = wasserstein_counts(&fast.0, &fast.1, &fast.2);
+        assert!((w - wasserstein(&reference, &sorted)).abs() < 1e-12, "{w}");
+    }
+
+    #[test]
+    fn sorted_bin_shares_equal_the_per_value_ones() {
+        // Ties on the edges, repeated edges, values outside every edge.
+        let edges = [-1.0, 0.0, 0.0, 2.5, 7.0];
+        let mut values: Vec<f64> = (0..200)
+            .map(|i| ((i * 37) % 23) as f64 * 0.5 - 3.0)
+            .collect();
+        values.sort_unstable_by(f64::total_cmp);
+        assert_eq!(
+            bin_shares_sorted(&edges, &values),
+            bin_shares(&edges, &values)
+        );
+        assert_eq!(bin_shares_sorted(&edges, &[]), bin_shares(&edges, &[]));
     }
 }

@@ -1,0 +1,387 @@
+//! Drift windows read from column blocks.
+//!
+//! A drift report reads every feature of every prediction in its window: 100,000 rows are
+//! 42 million values. Read as `double precision[]`, PostgreSQL converts them one by one
+//! (about 3 s on a 2-core machine). So each closed minute of predictions is also kept as
+//! column blocks (`prediction_columns`): per model version and minute, parts of up to
+//! [`PART_ROWS`] rows, each part one `bytea` of big-endian float8 columns (feature after
+//! feature, NaN = missing) and one of probabilities, which PostgreSQL sends as they are.
+//!
+//! A block is used only while it is complete: it records how many predictions (of every
+//! model version) the traffic summaries counted in its minute when it was built, and a
+//! reader compares that with the summaries' count now. A minute that changed since (late
+//! rows: a backup replayed, history back-filled) is read from `predictions` and rebuilt.
+//! Minutes still open, the partial minutes at a window's edges and minutes older than
+//! [`KEEP_DAYS`] are read from `predictions`.
+
+use std::collections::HashMap;
+
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use futures_util::TryStreamExt;
+use sqlx::{PgConnection, PgPool, Row};
+
+use crate::drift::analysis::Window;
+use crate::pgarray::{get_f64s, put_f64s, Float8Array};
+
+/// Most rows in one part of a minute's block (14 MB of features at 419 features).
+pub const PART_ROWS: usize = 4096;
+/// Blocks of minutes older than this are dropped, and not built.
+pub const KEEP_DAYS: i64 = 7;
+/// A minute gets a block once it ended this long ago (commits of its last rows are done).
+pub const SETTLE_SECONDS: i64 = 60;
+/// First key of the advisory lock a builder holds on a minute (the second is the minute).
+const LOCK_NAMESPACE: i32 = 0x5357_434c;
+
+fn minute() -> Duration {
+    Duration::minutes(1)
+}
+
+fn floor_minute(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(minute()).unwrap_or(t)
+}
+
+fn ceil_minute(t: DateTime<Utc>) -> DateTime<Utc> {
+    let f = floor_minute(t);
+    if f == t {
+        f
+    } else {
+        f + minute()
+    }
+}
+
+/// The minutes [from, to) that may have blocks: ended [`SETTLE_SECONDS`] ago, not older
+/// than [`KEEP_DAYS`].
+fn block_span(
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> (DateTime<Utc>, DateTime<Utc>) {
+    let from = ceil_minute(since).max(floor_minute(now - Duration::days(KEEP_DAYS)));
+    let to = floor_minute(until.min(now - Duration::seconds(SETTLE_SECONDS)));
+    (from, to.max(from))
+}
+
+/// Predictions per minute in [from, to) (all model versions), from the traffic summaries.
+async fn summary_counts(
+    conn: &mut PgConnection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<HashMap<DateTime<Utc>, i64>> {
+    let rows: Vec<(DateTime<Utc>, i64)> = sqlx::query_as(
+        "SELECT bucket, (sum(n_approved) + sum(n_refused))::BIGINT FROM prediction_minutes \
+          WHERE bucket >= $1 AND bucket < $2 GROUP BY bucket",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
+    .await
+    .context("counting predictions per minute")?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The minutes in [from, to) with a block of `model_version` that is still complete.
+async fn complete_blocks(
+    conn: &mut PgConnection,
+    model_version: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    counts: &HashMap<DateTime<Utc>, i64>,
+) -> Result<Vec<DateTime<Utc>>> {
+    let rows: Vec<(DateTime<Utc>, i64)> = sqlx::query_as(
+        "SELECT minute, n_minute_rows FROM prediction_columns \
+          WHERE model_version = $1 AND minute >= $2 AND minute < $3 AND part = 0",
+    )
+    .bind(model_version)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
+    .await
+    .context("reading the column blocks")?;
+    Ok(rows
+        .into_iter()
+        .filter(|(m, n)| counts.get(m) == Some(n))
+        .map(|(m, _)| m)
+        .collect())
+}
+
+/// Where a window starts: at a time, or, in the order of the paging index, at one
+/// prediction (the rows created at that same time with a smaller id are left out).
+#[derive(Debug, Clone, Copy)]
+pub struct WindowStart {
+    pub at: DateTime<Utc>,
+    pub id: Option<uuid::Uuid>,
+}
+
+/// Rows of `model_version` created in any of the ranges [lo, hi) and not before `from`,
+/// into `window`; returns which of them were refused.
+async fn read_rows(
+    conn: &mut PgConnection,
+    model_version: i64,
+    ranges: &[(DateTime<Utc>, DateTime<Utc>)],
+    from: WindowStart,
+    window: &mut Window,
+) -> Result<Vec<bool>> {
+    let mut refused = Vec::new();
+    if ranges.is_empty() {
+        return Ok(refused);
+    }
+    let (lo, hi): (Vec<_>, Vec<_>) = ranges.iter().copied().unzip();
+    let mut rows = sqlx::query(
+        "SELECT p.features, p.probability, p.decision \
+           FROM unnest($2::timestamptz[], $3::timestamptz[]) AS r (lo, hi) \
+           JOIN predictions p ON p.created_at >= r.lo AND p.created_at < r.hi \
+          WHERE p.model_version = $1 \
+            AND ($5::uuid IS NULL OR (p.created_at, p.id) >= ($4, $5))",
+    )
+    .bind(model_version)
+    .bind(&lo)
+    .bind(&hi)
+    .bind(from.at)
+    .bind(from.id)
+    .fetch(&mut *conn);
+    while let Some(r) = rows.try_next().await? {
+        refused.push(push_row(window, &r)?);
+    }
+    Ok(refused)
+}
+
+/// Adds a stored prediction's row to `window`; returns whether it was refused.
+fn push_row(window: &mut Window, r: &sqlx::postgres::PgRow) -> Result<bool> {
+    let features: Float8Array = r.get("features");
+    if features.0.len() != window.columns.len() {
+        bail!(
+            "a stored prediction has {} features, the model {}",
+            features.0.len(),
+            window.columns.len()
+        );
+    }
+    let refused = r.get::<&str, _>("decision") == "REFUSED";
+    window.push(features.0, r.get("probability"), refused);
+    Ok(refused)
+}
+
+/// Builds (or rebuilds) the blocks of the given minutes of `model_version`; returns the
+/// rows written.
+pub async fn build(pool: &PgPool, model_version: i64, minutes: &[DateTime<Utc>]) -> Result<usize> {
+    let n_features: i32 = sqlx::query_scalar(
+        "SELECT coalesce(array_length(feature_names, 1), 0) FROM model_versions WHERE id = $1",
+    )
+    .bind(model_version)
+    .fetch_one(pool)
+    .await
+    .context("reading the model's feature count")?;
+    let n_features = n_features as usize;
+    let mut written = 0;
+    for &m in minutes {
+        let mut tx = pool.begin().await?;
+        // The count and the rows from one snapshot; one builder per minute at a time.
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+            .bind(LOCK_NAMESPACE)
+            .bind((m.timestamp() / 60) as i32)
+            .execute(&mut *tx)
+            .await?;
+        let counts = summary_counts(&mut tx, m, m + minute()).await?;
+        let Some(&n_minute_rows) = counts.get(&m) else {
+            continue;
+        };
+        let mut window = Window::new(n_features);
+        let whole = WindowStart { at: m, id: None };
+        let refused = read_rows(
+            &mut tx,
+            model_version,
+            &[(m, m + minute())],
+            whole,
+            &mut window,
+        )
+        .await?;
+        sqlx::query("DELETE FROM prediction_columns WHERE model_version = $1 AND minute = $2")
+            .bind(model_version)
+            .bind(m)
+            .execute(&mut *tx)
+            .await?;
+        for (part, start) in (0..window.n_rows.max(1)).step_by(PART_ROWS).enumerate() {
+            let end = (start + PART_ROWS).min(window.n_rows);
+            let mut features = Vec::with_capacity((end - start) * n_features * 8);
+            for column in &window.columns {
+                put_f64s(&mut features, &column[start..end]);
+            }
+            let mut probabilities = Vec::new();
+            put_f64s(&mut probabilities, &window.probabilities[start..end]);
+            let n_refused = refused[start..end].iter().filter(|r| **r).count();
+            sqlx::query(
+                "INSERT INTO prediction_columns \
+                   (model_version, minute, part, n_rows, n_minute_rows, n_refused, probabilities, features) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(model_version)
+            .bind(m)
+            .bind(part as i32)
+            .bind((end - start) as i32)
+            .bind(n_minute_rows)
+            .bind(n_refused as i32)
+            .bind(probabilities)
+            .bind(features)
+            .execute(&mut *tx)
+            .await
+            .context("writing a column block")?;
+        }
+        tx.commit().await?;
+        written += window.n_rows;
+    }
+    Ok(written)
+}
+
+/// Builds the missing or outdated blocks of `model_version` for the closed minutes in
+/// [since, until); returns the rows written.
+pub async fn ensure(
+    pool: &PgPool,
+    model_version: i64,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<usize> {
+    let (from, to) = block_span(since, until, Utc::now());
+    if from >= to {
+        return Ok(0);
+    }
+    let mut conn = pool.acquire().await?;
+    let counts = summary_counts(&mut conn, from, to).await?;
+    let complete = complete_blocks(&mut conn, model_version, from, to, &counts).await?;
+    drop(conn);
+    let mut missing: Vec<DateTime<Utc>> = counts
+        .keys()
+        .copied()
+        .filter(|m| !complete.contains(m))
+        .collect();
+    missing.sort_unstable();
+    build(pool, model_version, &missing).await
+}
+
+/// The predictions of `model_version` created from `from` to `until` (excluded), from the
+/// complete blocks and, for every other minute, from `predictions`. All of it is read in
+/// one snapshot.
+pub async fn read_window(
+    pool: &PgPool,
+    model_version: i64,
+    n_features: usize,
+    from: WindowStart,
+    until: DateTime<Utc>,
+) -> Result<Window> {
+    let since = from.at;
+    let mut window = Window::new(n_features);
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+    // A start at one prediction cuts its minute, even at a minute's first microsecond.
+    let cut = if from.id.is_some() {
+        since + Duration::microseconds(1)
+    } else {
+        since
+    };
+    let (lo, hi) = block_span(cut, until, Utc::now());
+    let mut complete = if lo < hi {
+        let counts = summary_counts(&mut tx, lo, hi).await?;
+        complete_blocks(&mut tx, model_version, lo, hi, &counts).await?
+    } else {
+        Vec::new()
+    };
+    complete.sort_unstable();
+    // Everything in [since, until) outside the complete minutes is read row by row.
+    let mut ranges = Vec::new();
+    let mut at = since;
+    for &m in &complete {
+        if at < m {
+            ranges.push((at, m));
+        }
+        at = m + minute();
+    }
+    if at < until {
+        ranges.push((at, until));
+    }
+    read_rows(&mut tx, model_version, &ranges, from, &mut window).await?;
+    read_blocks(&mut tx, model_version, &complete, &mut window).await?;
+    tx.commit().await?;
+    Ok(window)
+}
+
+/// The blocks of `model_version` for `minutes`, into `window`.
+async fn read_blocks(
+    conn: &mut PgConnection,
+    model_version: i64,
+    minutes: &[DateTime<Utc>],
+    window: &mut Window,
+) -> Result<()> {
+    if minutes.is_empty() {
+        return Ok(());
+    }
+    let n_features = window.columns.len();
+    let mut parts = sqlx::query(
+        "SELECT n_rows, n_refused, probabilities, features FROM prediction_columns \
+          WHERE model_version = $1 AND minute = ANY($2)",
+    )
+    .bind(model_version)
+    .bind(minutes)
+    .fetch(&mut *conn);
+    while let Some(r) = parts.try_next().await? {
+        let n_rows = r.get::<i32, _>("n_rows") as usize;
+        let features: &[u8] = r.get("features");
+        let probabilities: &[u8] = r.get("probabilities");
+        if features.len() != n_rows * n_features * 8 || probabilities.len() != n_rows * 8 {
+            bail!("a column block does not hold {n_rows} rows of {n_features} features");
+        }
+        if n_rows > 0 {
+            for (column, bytes) in window
+                .columns
+                .iter_mut()
+                .zip(features.chunks_exact(n_rows * 8))
+            {
+                get_f64s(bytes, column);
+            }
+        }
+        get_f64s(probabilities, &mut window.probabilities);
+        window.n_refused += r.get::<i32, _>("n_refused") as usize;
+        window.n_rows += n_rows;
+    }
+    Ok(())
+}
+
+/// Drops the blocks older than [`KEEP_DAYS`]; returns how many parts.
+pub async fn prune(pool: &PgPool) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM prediction_columns WHERE minute < $1")
+        .bind(Utc::now() - Duration::days(KEEP_DAYS))
+        .execute(pool)
+        .await
+        .context("dropping old column blocks")?;
+    Ok(done.rows_affected())
+}
+
+/// Keeps the active model's blocks of the last `horizon` built (every minute, for as long
+/// as the server runs), so that scheduled and on-demand drift reports find them ready.
+pub async fn keep_building(pool: PgPool, horizon: Duration) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let round = async {
+            let version: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM model_versions WHERE active")
+                    .fetch_optional(&pool)
+                    .await?;
+            let built = match version {
+                Some(v) => ensure(&pool, v, Utc::now() - horizon, Utc::now()).await?,
+                None => 0,
+            };
+            let pruned = prune(&pool).await?;
+            anyhow::Ok((built, pruned))
+        };
+        match round.await {
+            Ok((0, 0)) => {}
+            Ok((built, pruned)) => tracing::debug!(built, pruned, "column blocks updated"),
+            Err(e) => tracing::warn!(error = %format!("{e:#}"), "building column blocks"),
+        }
+    }
+}
