@@ -1,6 +1,8 @@
 //! Traffic over time: volume by decision, latency and score distributions, read from the
-//! per-minute and per-hour summaries that a trigger keeps beside the predictions (migration
-//! 0006). Reading a month costs the same with a thousand or ten million predictions.
+//! summaries kept beside the predictions (migrations 0006 and 0009): every insert adds to
+//! per-minute rows in its own slot, and every minute the server folds the minutes that
+//! ended into one row per minute and one per hour. Reading a month costs the same with a
+//! thousand or ten million predictions.
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Duration, DurationRound, TimeDelta, Utc};
@@ -165,20 +167,24 @@ pub async fn traffic(
     let mut buckets: Vec<TrafficBucket> = (0..n_steps)
         .map(|i| TrafficBucket::empty(from + step * i as i32))
         .collect();
-    let table = if hourly {
-        "prediction_hours"
-    } else {
-        "prediction_minutes"
-    };
-    let rows = sqlx::query(&format!(
+    // An hour is its folded row plus its minutes not folded yet (migration 0009).
+    let query = if hourly {
         "SELECT bucket, n_approved, n_refused, latency_sum_ms, latency_counts, score_approved, \
-         score_refused FROM {table} WHERE bucket >= $1 AND bucket < $2"
-    ))
-    .bind(from)
-    .bind(to)
-    .fetch_all(pool)
-    .await
-    .context("reading the prediction summaries")?;
+         score_refused FROM prediction_hours WHERE bucket >= $1 AND bucket < $2 \
+         UNION ALL \
+         SELECT date_trunc('hour', bucket), n_approved, n_refused, latency_sum_ms, latency_counts, \
+         score_approved, score_refused FROM prediction_minutes \
+          WHERE slot <> 0 AND bucket >= $1 AND date_trunc('hour', bucket) < $2"
+    } else {
+        "SELECT bucket, n_approved, n_refused, latency_sum_ms, latency_counts, score_approved, \
+         score_refused FROM prediction_minutes WHERE bucket >= $1 AND bucket < $2"
+    };
+    let rows = sqlx::query(query)
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool)
+        .await
+        .context("reading the prediction summaries")?;
     let mut total = TrafficBucket::empty(from);
     for row in rows {
         let start: DateTime<Utc> = row.try_get("bucket")?;
@@ -241,13 +247,17 @@ pub fn score_bin(p: f64) -> usize {
     ((p * SCORE_BINS as f64).floor().max(0.0) as usize).min(SCORE_BINS - 1)
 }
 
-/// What some inserted predictions add to the per-minute and per-hour summaries, in summary
-/// slot `slot` (the writer's committers use 1, 2, ...; other inserts 0). Histograms are
-/// summed element by element only where these rows have counts, so the cost does not grow
-/// with the histograms' size.
+/// The summary slot of inserts other than the writer's committers (which use 1, 2, ...).
+/// Slot 0 holds the folded rows.
+pub const OTHER_SLOT: i32 = -1;
+
+/// What some inserted predictions add to the per-minute summaries, in summary slot `slot`
+/// (never 0: see migration 0009; the hourly rows are built when minutes are folded).
+/// Histograms are summed element by element only where these rows have counts, so the cost
+/// does not grow with the histograms' size. The statement is prepared (and cached by the
+/// connection) per variant: the writer's connections keep many.
 pub struct SummaryAdditions {
     minutes: Vec<Addition>,
-    hours: Vec<Addition>,
     set: String,
     slot: i32,
 }
@@ -259,8 +269,8 @@ impl SummaryAdditions {
         slot: i32,
     ) -> Result<Option<Self>> {
         use std::collections::BTreeMap;
+        let slot = if slot == 0 { OTHER_SLOT } else { slot };
         let mut minutes: BTreeMap<DateTime<Utc>, Addition> = BTreeMap::new();
-        let mut hours: BTreeMap<DateTime<Utc>, Addition> = BTreeMap::new();
         let (mut lat_used, mut app_used, mut ref_used) = (
             vec![false; LATENCY_BUCKETS],
             vec![false; SCORE_BINS],
@@ -276,21 +286,18 @@ impl SummaryAdditions {
             } else {
                 ref_used[bin] = true;
             }
-            for (map, unit) in [
-                (&mut minutes, TimeDelta::minutes(1)),
-                (&mut hours, TimeDelta::hours(1)),
-            ] {
-                let bucket = p.created_at.duration_trunc(unit)?;
-                let a = map.entry(bucket).or_insert_with(|| Addition::new(bucket));
-                a.latency_sum_ms += p.inference_time_ms;
-                a.latency_counts[lat] += 1;
-                if approved {
-                    a.n_approved += 1;
-                    a.score_approved[bin] += 1;
-                } else {
-                    a.n_refused += 1;
-                    a.score_refused[bin] += 1;
-                }
+            let bucket = p.created_at.duration_trunc(TimeDelta::minutes(1))?;
+            let a = minutes
+                .entry(bucket)
+                .or_insert_with(|| Addition::new(bucket));
+            a.latency_sum_ms += p.inference_time_ms;
+            a.latency_counts[lat] += 1;
+            if approved {
+                a.n_approved += 1;
+                a.score_approved[bin] += 1;
+            } else {
+                a.n_refused += 1;
+                a.score_refused[bin] += 1;
             }
         }
         if minutes.is_empty() {
@@ -317,7 +324,6 @@ impl SummaryAdditions {
         }
         Ok(Some(SummaryAdditions {
             minutes: minutes.into_values().collect(),
-            hours: hours.into_values().collect(),
             set,
             slot,
         }))
@@ -325,43 +331,30 @@ impl SummaryAdditions {
 
     /// How many parameters [`Self::push_ctes`] binds.
     pub fn n_binds(&self) -> usize {
-        8 * (self.minutes.len() + self.hours.len())
+        8 * self.minutes.len()
     }
 
-    /// Pushes the two upserts as common table expressions
-    /// (`summary_minutes AS (...), summary_hours AS (...)`), to follow a `WITH`.
+    /// Pushes the upsert as a common table expression (`summary_minutes AS (...)`), to
+    /// follow a `WITH`.
     pub fn push_ctes(self, qb: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>) {
-        let SummaryAdditions {
-            minutes,
-            hours,
-            set,
-            slot,
-        } = self;
-        for (name, table, adds) in [
-            ("summary_minutes", "prediction_minutes", minutes),
-            ("summary_hours", "prediction_hours", hours),
-        ] {
-            if name == "summary_hours" {
-                qb.push(", ");
-            }
-            qb.push(format!(
-                "{name} AS (INSERT INTO {table} AS s (bucket, slot, n_approved, n_refused, \
-                 latency_sum_ms, latency_counts, score_approved, score_refused) "
-            ));
-            qb.push_values(adds, |mut b, a| {
-                b.push_bind(a.bucket)
-                    .push_bind(slot)
-                    .push_bind(a.n_approved)
-                    .push_bind(a.n_refused)
-                    .push_bind(a.latency_sum_ms)
-                    .push_bind(a.latency_counts)
-                    .push_bind(a.score_approved)
-                    .push_bind(a.score_refused);
-            });
-            qb.push(" ON CONFLICT (bucket, slot) DO UPDATE SET ");
-            qb.push(&set);
-            qb.push(" RETURNING 1)");
-        }
+        let SummaryAdditions { minutes, set, slot } = self;
+        qb.push(
+            "summary_minutes AS (INSERT INTO prediction_minutes AS s (bucket, slot, n_approved, \
+             n_refused, latency_sum_ms, latency_counts, score_approved, score_refused) ",
+        );
+        qb.push_values(minutes, |mut b, a| {
+            b.push_bind(a.bucket)
+                .push_bind(slot)
+                .push_bind(a.n_approved)
+                .push_bind(a.n_refused)
+                .push_bind(a.latency_sum_ms)
+                .push_bind(a.latency_counts)
+                .push_bind(a.score_approved)
+                .push_bind(a.score_refused);
+        });
+        qb.push(" ON CONFLICT (bucket, slot) DO UPDATE SET ");
+        qb.push(&set);
+        qb.push(" RETURNING 1)");
     }
 }
 
@@ -378,17 +371,16 @@ pub async fn add_to_summaries<'a>(
     let mut qb = sqlx::QueryBuilder::new("WITH ");
     additions.push_ctes(&mut qb);
     qb.push(" SELECT 1");
-    // The text varies with the cells touched: not worth a prepared statement each.
     qb.build()
-        .persistent(false)
         .execute(tx)
         .await
         .context("adding to the prediction summaries")?;
     Ok(())
 }
 
-/// Folds the writers' summary rows of minutes and hours that ended more than a minute ago
-/// into one row each (the server does this every minute); returns how many rows it folded.
+/// Folds the writers' summary rows of minutes that ended more than a minute ago into one
+/// row per minute and adds them to their hour's row (the server does this every minute);
+/// returns how many rows it folded.
 pub async fn compact(pool: &PgPool) -> Result<i64> {
     let folded: i64 = sqlx::query_scalar("SELECT sw_rollup_compact(now() - interval '1 minute')")
         .fetch_one(pool)
@@ -411,11 +403,14 @@ pub async fn compact_every_minute(pool: PgPool) {
     }
 }
 
-/// Every prediction ever stored, from the hourly summaries (exact, and cheap on any table
-/// size, unlike `count(*)`).
+/// Every prediction ever stored, from the hourly summaries and the minutes not folded yet
+/// (exact, and cheap on any table size, unlike `count(*)`).
 pub async fn count_all(pool: &PgPool) -> Result<i64> {
     let n: Option<i64> = sqlx::query_scalar(
-        "SELECT (sum(n_approved) + sum(n_refused))::BIGINT FROM prediction_hours",
+        "SELECT sum(n)::BIGINT FROM ( \
+           SELECT n_approved + n_refused AS n FROM prediction_hours \
+           UNION ALL \
+           SELECT n_approved + n_refused FROM prediction_minutes WHERE slot <> 0) AS u",
     )
     .fetch_one(pool)
     .await

@@ -208,9 +208,8 @@ impl WriterTask {
 /// One committer: takes every job waiting (up to `max_rows` rows), commits them in one
 /// transaction, answers them, repeats; after the stop signal, drains the queue and ends.
 ///
-/// `slot` (1, 2, ...) names the committer to the summary trigger (migration 0006), which
-/// keeps each committer's counts in rows of its own so that commits never wait for each
-/// other.
+/// `slot` (1, 2, ...) is the committer's summary slot: its counts go to rows of its own
+/// (see [`crate::traffic::SummaryAdditions`]), so that commits never wait for each other.
 async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>, slot: usize) {
     // Each committer's own connection, outside the pool: when the database goes away a new
     // connection fails at once (the pool would retry until its acquire timeout), so
@@ -278,8 +277,14 @@ async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>, slot: usize) 
 /// How long the writer waits for a new connection before answering 503.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Statements a committer keeps prepared: one per commit shape (rows, minutes and summary
+/// cells touched), which repeat under steady traffic.
+const STATEMENT_CACHE: usize = 256;
+
 async fn connect(pool: &PgPool) -> Result<PgConnection> {
-    let options = pool.connect_options();
+    let options = (*pool.connect_options())
+        .clone()
+        .statement_cache_capacity(STATEMENT_CACHE);
     match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
         Ok(conn) => Ok(conn?),
         Err(_) => Err(sqlx::Error::PoolTimedOut.into()),
