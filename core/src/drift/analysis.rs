@@ -378,26 +378,34 @@ pub fn analyse(baseline: &Baseline, window: &Window, settings: &Settings) -> Ana
         .map(|p| p.get())
         .unwrap_or(1)
         .clamp(1, n_features.max(1));
-    let per_thread = n_features.div_ceil(threads);
-    let mut tested: Vec<Tested> = Vec::with_capacity(n_features);
+    // Features dealt out in turn (costly ones are not all on one thread), each worker
+    // reusing one column buffer.
+    let mut numbered: Vec<(usize, Tested)> = Vec::with_capacity(n_features);
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let range = (t * per_thread)..((t + 1) * per_thread).min(n_features);
                 scope.spawn(move || {
-                    range
+                    let mut column = Vec::with_capacity(n);
+                    (t..n_features)
+                        .step_by(threads)
                         .map(|j| {
-                            let mut column = window.columns[j].clone();
-                            analyse_feature(&baseline.features[j], &mut column, settings)
+                            column.clear();
+                            column.extend_from_slice(&window.columns[j]);
+                            (
+                                j,
+                                analyse_feature(&baseline.features[j], &mut column, settings),
+                            )
                         })
                         .collect::<Vec<_>>()
                 })
             })
             .collect();
         for h in handles {
-            tested.extend(h.join().expect("a drift worker panicked"));
+            numbered.extend(h.join().expect("a drift worker panicked"));
         }
     });
+    numbered.sort_unstable_by_key(|(j, _)| *j);
+    let tested: Vec<Tested> = numbered.into_iter().map(|(_, t)| t).collect();
 
     // One correction over every test of the window: distribution and missing rate.
     let all_p: Vec<f64> = tested
