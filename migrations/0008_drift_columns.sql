@@ -9,16 +9,19 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
       FROM unnest(v) WITH ORDINALITY AS u (x, i)
 $$;
 
--- The sorted reference sample of each feature (up to 20,000 values).
+-- The sorted reference sample of each feature (up to 20,000 values), in the form of one
+-- column of a block (below): a 0 byte and the values, or a dictionary.
 ALTER TABLE training_reference ALTER COLUMN sorted_sample DROP DEFAULT;
 ALTER TABLE training_reference
-    ALTER COLUMN sorted_sample TYPE BYTEA USING sw_float8_bytes(sorted_sample);
-ALTER TABLE training_reference ALTER COLUMN sorted_sample SET DEFAULT ''::BYTEA;
+    ALTER COLUMN sorted_sample TYPE BYTEA USING '\x00'::BYTEA || sw_float8_bytes(sorted_sample);
+ALTER TABLE training_reference ALTER COLUMN sorted_sample SET DEFAULT '\x00'::BYTEA;
 ALTER TABLE training_reference ALTER COLUMN sorted_sample SET STORAGE EXTERNAL;
 
 -- Column blocks: the predictions of one model version and one closed minute, in parts of
 -- up to 4,096 rows. `features` holds the feature columns one after the other (model
--- order, n_rows values each, NaN = missing), `probabilities` n_rows values.
+-- order, NaN = missing), each either a 0 byte and its n_rows values, or (at most 256
+-- distinct values) a 1 byte, the number of distinct values minus one, those values and
+-- one byte per row naming one of them; `probabilities` holds n_rows values.
 -- `n_minute_rows` is the number of predictions of every version the traffic summaries
 -- counted in that minute when the block was built: the block is used only while the
 -- summaries still count as many. Built by the server every minute for recent minutes and

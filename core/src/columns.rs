@@ -4,8 +4,9 @@
 //! 42 million values. Read as `double precision[]`, PostgreSQL converts them one by one
 //! (about 3 s on a 2-core machine). So each closed minute of predictions is also kept as
 //! column blocks (`prediction_columns`): per model version and minute, parts of up to
-//! [`PART_ROWS`] rows, each part one `bytea` of big-endian float8 columns (feature after
-//! feature, NaN = missing) and one of probabilities, which PostgreSQL sends as they are.
+//! [`PART_ROWS`] rows, each part one `bytea` of feature columns (big-endian float8s, or a
+//! dictionary and a byte per row for columns of at most 256 distinct values: flags,
+//! categories, small counts) and one of probabilities, which PostgreSQL sends as they are.
 //!
 //! A block is used only while it is complete: it records how many predictions (of every
 //! model version) the traffic summaries counted in its minute when it was built, and a
@@ -161,6 +162,95 @@ fn push_row(window: &mut Window, r: &sqlx::postgres::PgRow) -> Result<bool> {
     Ok(refused)
 }
 
+/// How a column is kept in a block: its values as they are, or, with at most 256
+/// distinct values (flags, categories, counts), a dictionary and one byte per row.
+const RAW: u8 = 0;
+const DICTIONARY: u8 = 1;
+
+/// Appends one column: `RAW` then n big-endian float8s, or `DICTIONARY`, the number of
+/// entries minus one, the entries (big-endian float8s) and one entry index per row.
+fn encode_column(out: &mut Vec<u8>, values: &[f64]) {
+    let mut entries: Vec<u64> = Vec::new();
+    let mut index: rustc_hash::FxHashMap<u64, u8> = Default::default();
+    let mut codes = Vec::with_capacity(values.len());
+    for v in values {
+        let bits = v.to_bits();
+        let code = match index.get(&bits) {
+            Some(&c) => c,
+            None if entries.len() < 256 => {
+                let c = entries.len() as u8;
+                index.insert(bits, c);
+                entries.push(bits);
+                c
+            }
+            None => {
+                out.push(RAW);
+                put_f64s(out, values);
+                return;
+            }
+        };
+        codes.push(code);
+    }
+    if entries.is_empty() {
+        out.push(RAW);
+        return;
+    }
+    out.push(DICTIONARY);
+    out.push((entries.len() - 1) as u8);
+    for bits in entries {
+        out.extend_from_slice(&bits.to_be_bytes());
+    }
+    out.extend_from_slice(&codes);
+}
+
+/// Reads one column of `n_rows` values written by [`encode_column`] into `out`; returns
+/// the bytes after it, or None if they do not hold one.
+fn decode_column<'a>(bytes: &'a [u8], n_rows: usize, out: &mut Vec<f64>) -> Option<&'a [u8]> {
+    let (&tag, rest) = bytes.split_first()?;
+    match tag {
+        RAW => {
+            let (values, rest) = rest.split_at_checked(n_rows * 8)?;
+            get_f64s(values, out);
+            Some(rest)
+        }
+        DICTIONARY => {
+            let (&k, rest) = rest.split_first()?;
+            let (entries, rest) = rest.split_at_checked((k as usize + 1) * 8)?;
+            let (codes, rest) = rest.split_at_checked(n_rows)?;
+            let mut table = Vec::with_capacity(256);
+            get_f64s(entries, &mut table);
+            table.resize(256, f64::NAN);
+            out.extend(codes.iter().map(|&c| table[c as usize]));
+            Some(rest)
+        }
+        _ => None,
+    }
+}
+
+/// A sample in the column form of [`encode_column`] (used for the reference samples too).
+pub fn encode_values(values: &[f64]) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode_column(&mut out, values);
+    out
+}
+
+/// The values of one column written by [`encode_values`] (its length tells how many).
+pub fn decode_values(bytes: &[u8]) -> Result<Vec<f64>> {
+    let n = match bytes {
+        [RAW, rest @ ..] if rest.len() % 8 == 0 => rest.len() / 8,
+        [DICTIONARY, k, rest @ ..] => rest
+            .len()
+            .checked_sub((*k as usize + 1) * 8)
+            .context("a malformed stored sample")?,
+        _ => bail!("a malformed stored sample"),
+    };
+    let mut out = Vec::with_capacity(n);
+    match decode_column(bytes, n, &mut out) {
+        Some([]) => Ok(out),
+        _ => bail!("a malformed stored sample"),
+    }
+}
+
 /// Builds (or rebuilds) the blocks of the given minutes of `model_version`; returns the
 /// rows written.
 pub async fn build(pool: &PgPool, model_version: i64, minutes: &[DateTime<Utc>]) -> Result<usize> {
@@ -207,7 +297,7 @@ pub async fn build(pool: &PgPool, model_version: i64, minutes: &[DateTime<Utc>])
             let end = (start + PART_ROWS).min(window.n_rows);
             let mut features = Vec::with_capacity((end - start) * n_features * 8);
             for column in &window.columns {
-                put_f64s(&mut features, &column[start..end]);
+                encode_column(&mut features, &column[start..end]);
             }
             let mut probabilities = Vec::new();
             put_f64s(&mut probabilities, &window.probabilities[start..end]);
@@ -285,7 +375,13 @@ pub async fn read_window(
     let (lo, hi) = block_span(cut, until, Utc::now());
     let mut complete = if lo < hi {
         let counts = summary_counts(&mut tx, lo, hi).await?;
-        complete_blocks(&mut tx, model_version, lo, hi, &counts).await?
+        let complete = complete_blocks(&mut tx, model_version, lo, hi, &counts).await?;
+        // Room for the blocks' rows at once (their minutes' counts bound them).
+        let rows: i64 = complete.iter().filter_map(|m| counts.get(m)).sum();
+        for column in &mut window.columns {
+            column.reserve(rows as usize);
+        }
+        complete
     } else {
         Vec::new()
     };
@@ -330,17 +426,17 @@ async fn read_blocks(
         let n_rows = r.get::<i32, _>("n_rows") as usize;
         let features: &[u8] = r.get("features");
         let probabilities: &[u8] = r.get("probabilities");
-        if features.len() != n_rows * n_features * 8 || probabilities.len() != n_rows * 8 {
-            bail!("a column block does not hold {n_rows} rows of {n_features} features");
+        let malformed =
+            || anyhow::anyhow!("a malformed column block ({n_rows} rows of {n_features} features)");
+        if probabilities.len() != n_rows * 8 {
+            return Err(malformed());
         }
-        if n_rows > 0 {
-            for (column, bytes) in window
-                .columns
-                .iter_mut()
-                .zip(features.chunks_exact(n_rows * 8))
-            {
-                get_f64s(bytes, column);
-            }
+        let mut rest = features;
+        for column in window.columns.iter_mut() {
+            rest = decode_column(rest, n_rows, column).ok_or_else(malformed)?;
+        }
+        if !rest.is_empty() {
+            return Err(malformed());
         }
         get_f64s(probabilities, &mut window.probabilities);
         window.n_refused += r.get::<i32, _>("n_refused") as usize;
@@ -383,5 +479,72 @@ pub async fn keep_building(pool: PgPool, horizon: Duration) {
             Ok((built, pruned)) => tracing::debug!(built, pruned, "column blocks updated"),
             Err(e) => tracing::warn!(error = %format!("{e:#}"), "building column blocks"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(columns: &[Vec<f64>]) -> (usize, Vec<Vec<f64>>) {
+        let mut bytes = Vec::new();
+        for c in columns {
+            encode_column(&mut bytes, c);
+        }
+        let n = columns[0].len();
+        let mut rest = bytes.as_slice();
+        let mut back = Vec::new();
+        for _ in columns {
+            let mut out = Vec::new();
+            rest = decode_column(rest, n, &mut out).expect("decodes");
+            back.push(out);
+        }
+        assert!(rest.is_empty());
+        (bytes.len(), back)
+    }
+
+    fn bits(v: &[Vec<f64>]) -> Vec<Vec<u64>> {
+        v.iter()
+            .map(|c| c.iter().map(|x| x.to_bits()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn columns_come_back_bit_for_bit_in_either_form() {
+        let n = 1000;
+        let flags: Vec<f64> = (0..n).map(|i| (i % 3 == 0) as u8 as f64).collect();
+        let with_missing: Vec<f64> = (0..n)
+            .map(|i| if i % 7 == 0 { f64::NAN } else { -0.0 })
+            .collect();
+        let exactly_256: Vec<f64> = (0..n).map(|i| (i % 256) as f64 * 0.5).collect();
+        let continuous: Vec<f64> = (0..n).map(|i| (i as f64).sqrt() * 1e5).collect();
+        let columns = vec![flags, with_missing, exactly_256, continuous];
+        let (size, back) = round_trip(&columns);
+        assert_eq!(bits(&back), bits(&columns));
+        // Three dictionaries (1 byte a row) and one raw column (8 bytes a row).
+        assert_eq!(
+            size,
+            (2 + 2 * 8 + n) + (2 + 2 * 8 + n) + (2 + 256 * 8 + n) + (1 + 8 * n)
+        );
+    }
+
+    #[test]
+    fn samples_know_their_length() {
+        for values in [vec![], vec![2.5; 10], (0..300).map(f64::from).collect()] {
+            let back = decode_values(&encode_values(&values)).unwrap();
+            assert_eq!(back, values);
+        }
+        assert!(decode_values(&[RAW, 1, 2]).is_err());
+        assert!(decode_values(&[DICTIONARY, 3, 0]).is_err());
+    }
+
+    #[test]
+    fn truncated_or_unknown_columns_are_refused() {
+        let mut bytes = Vec::new();
+        encode_column(&mut bytes, &[1.0, 2.0, 1.0]);
+        let mut out = Vec::new();
+        assert!(decode_column(&bytes[..bytes.len() - 1], 3, &mut out).is_none());
+        assert!(decode_column(&[7, 0, 0], 3, &mut out).is_none());
+        assert!(decode_column(&[], 3, &mut out).is_none());
     }
 }

@@ -229,7 +229,7 @@ pub async fn store_reference(
         .bind(f.missing_rate)
         .bind(f.n_samples as i64)
         .bind(f.n_distinct as i32)
-        .bind(crate::pgarray::f64s_to_bytes(&f.sorted_sample))
+        .bind(crate::columns::encode_values(&f.sorted_sample))
         .bind(&f.psi_bin_edges)
         .execute(&mut *tx)
         .await?;
@@ -595,17 +595,17 @@ pub async fn drift_baseline(
             let position: i32 = r.get("position");
             let n_samples: i64 = r.get("n_samples");
             let n_distinct: i32 = r.get("n_distinct");
-            FeatureBaseline {
+            Ok(FeatureBaseline {
                 feature: r.get("feature"),
-                sorted_sample: crate::pgarray::bytes_to_f64s(r.get("sorted_sample")),
+                sorted_sample: crate::columns::decode_values(r.get("sorted_sample"))?,
                 psi_edges: r.get("psi_bin_edges"),
                 missing_rate: r.get("missing_rate"),
                 n_samples: n_samples as usize,
                 n_distinct: n_distinct as usize,
                 importance: importances.get(position as usize).copied().unwrap_or(0.0),
-            }
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
     let scores: Option<(Vec<f64>, f64)> = sqlx::query_as(
         "SELECT scores, refusal_rate FROM reference_scores WHERE model_version = $1",
     )
@@ -1008,13 +1008,12 @@ pub async fn reference_samples(
     .fetch_all(pool)
     .await
     .context("reading reference samples")?;
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|r| {
-            let sample = crate::pgarray::bytes_to_f64s(r.get("sorted_sample"));
-            (reference_stats_row(&r), sample)
+            let sample = crate::columns::decode_values(r.get("sorted_sample"))?;
+            Ok((reference_stats_row(&r), sample))
         })
-        .collect())
+        .collect()
 }
 
 /// One row of `api_logs`.
@@ -1138,5 +1137,6 @@ pub async fn reference_sample(
     .fetch_optional(pool)
     .await
     .context("reading a reference sample")?;
-    Ok(row.map(|(p, s)| (p as usize, crate::pgarray::bytes_to_f64s(&s))))
+    row.map(|(p, s)| Ok((p as usize, crate::columns::decode_values(&s)?)))
+        .transpose()
 }
