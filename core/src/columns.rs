@@ -81,7 +81,8 @@ async fn summary_counts(
     Ok(rows.into_iter().collect())
 }
 
-/// The minutes in [from, to) with a block of `model_version` that is still complete.
+/// The minutes in [from, to) with a block of `model_version` that is still complete,
+/// ascending.
 async fn complete_blocks(
     conn: &mut PgConnection,
     model_version: i64,
@@ -91,7 +92,8 @@ async fn complete_blocks(
 ) -> Result<Vec<DateTime<Utc>>> {
     let rows: Vec<(DateTime<Utc>, i64)> = sqlx::query_as(
         "SELECT minute, n_minute_rows FROM prediction_columns \
-          WHERE model_version = $1 AND minute >= $2 AND minute < $3 AND part = 0",
+          WHERE model_version = $1 AND minute >= $2 AND minute < $3 AND part = 0 \
+          ORDER BY minute",
     )
     .bind(model_version)
     .bind(from)
@@ -344,7 +346,7 @@ pub async fn ensure(
     let mut missing: Vec<DateTime<Utc>> = counts
         .keys()
         .copied()
-        .filter(|m| !complete.contains(m))
+        .filter(|m| complete.binary_search(m).is_err())
         .collect();
     missing.sort_unstable();
     build(pool, model_version, &missing).await
@@ -373,7 +375,7 @@ pub async fn read_window(
         since
     };
     let (lo, hi) = block_span(cut, until, Utc::now());
-    let mut complete = if lo < hi {
+    let complete = if lo < hi {
         let counts = summary_counts(&mut tx, lo, hi).await?;
         let complete = complete_blocks(&mut tx, model_version, lo, hi, &counts).await?;
         // Room for the blocks' rows at once (their minutes' counts bound them).
@@ -385,7 +387,6 @@ pub async fn read_window(
     } else {
         Vec::new()
     };
-    complete.sort_unstable();
     // Everything in [since, until) outside the complete minutes is read row by row.
     let mut ranges = Vec::new();
     let mut at = since;

@@ -1,7 +1,7 @@
 //! Many float8 values to and from PostgreSQL quickly: a reader of `double precision[]`
-//! that parses the binary wire format in one pass into plain `f64`s (NULL as NaN), and the
-//! `bytea` form of big-endian float8s used where many values are read at once (reference
-//! samples, column blocks), which PostgreSQL sends without converting each value.
+//! that parses the binary wire format in one pass into plain `f64`s (NULL as NaN), and
+//! big-endian float8 bytes, the raw form inside the `bytea` columns of
+//! [`crate::columns`], which PostgreSQL sends without converting each value.
 
 use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgTypeInfo, PgValueFormat, PgValueRef};
