@@ -27,6 +27,9 @@ use crate::pgarray::{get_f64s, put_f64s, Float8Array};
 
 /// Most rows in one part of a minute's block (14 MB of features at 419 features).
 pub const PART_ROWS: usize = 4096;
+/// Features in one group: each part is stored as one row per group, and a report tests a
+/// group of features while the next one is read.
+pub const GROUP_FEATURES: usize = 48;
 /// Blocks of minutes older than this are dropped, and not built.
 pub const KEEP_DAYS: i64 = 7;
 /// A minute gets a block once it ended this long ago (commits of its last rows are done).
@@ -93,6 +96,7 @@ async fn complete_blocks(
     let rows: Vec<(DateTime<Utc>, i64)> = sqlx::query_as(
         "SELECT minute, n_minute_rows FROM prediction_columns \
           WHERE model_version = $1 AND minute >= $2 AND minute < $3 AND part = 0 \
+            AND feature_group = 0 \
           ORDER BY minute",
     )
     .bind(model_version)
@@ -253,6 +257,13 @@ pub fn decode_values(bytes: &[u8]) -> Result<Vec<f64>> {
     }
 }
 
+/// The features of each group of a model with `n_features` features, in model order. There
+/// is always a group 0: it holds the probabilities.
+pub fn feature_groups(n_features: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+    let n_groups = n_features.div_ceil(GROUP_FEATURES).max(1);
+    (0..n_groups).map(move |g| g * GROUP_FEATURES..((g + 1) * GROUP_FEATURES).min(n_features))
+}
+
 /// Builds (or rebuilds) the blocks of the given minutes of `model_version`; returns the
 /// rows written.
 pub async fn build(pool: &PgPool, model_version: i64, minutes: &[DateTime<Utc>]) -> Result<usize> {
@@ -297,29 +308,34 @@ pub async fn build(pool: &PgPool, model_version: i64, minutes: &[DateTime<Utc>])
             .await?;
         for (part, start) in (0..window.n_rows.max(1)).step_by(PART_ROWS).enumerate() {
             let end = (start + PART_ROWS).min(window.n_rows);
-            let mut features = Vec::with_capacity((end - start) * n_features * 8);
-            for column in &window.columns {
-                encode_column(&mut features, &column[start..end]);
-            }
             let mut probabilities = Vec::new();
             put_f64s(&mut probabilities, &window.probabilities[start..end]);
             let n_refused = refused[start..end].iter().filter(|r| **r).count();
-            sqlx::query(
-                "INSERT INTO prediction_columns \
-                   (model_version, minute, part, n_rows, n_minute_rows, n_refused, probabilities, features) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(model_version)
-            .bind(m)
-            .bind(part as i32)
-            .bind((end - start) as i32)
-            .bind(n_minute_rows)
-            .bind(n_refused as i32)
-            .bind(probabilities)
-            .bind(features)
-            .execute(&mut *tx)
-            .await
-            .context("writing a column block")?;
+            for (group, columns) in (0..).zip(feature_groups(n_features)) {
+                let columns = &window.columns[columns];
+                let mut features = Vec::with_capacity((end - start) * columns.len() * 8);
+                for column in columns {
+                    encode_column(&mut features, &column[start..end]);
+                }
+                let first = group == 0i32;
+                sqlx::query(
+                    "INSERT INTO prediction_columns (model_version, minute, part, feature_group, \
+                       n_rows, n_minute_rows, n_refused, probabilities, features) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(model_version)
+                .bind(m)
+                .bind(part as i32)
+                .bind(group)
+                .bind((end - start) as i32)
+                .bind(n_minute_rows)
+                .bind(if first { n_refused as i32 } else { 0 })
+                .bind(first.then_some(&probabilities))
+                .bind(features)
+                .execute(&mut *tx)
+                .await
+                .context("writing a column block")?;
+            }
         }
         tx.commit().await?;
         written += window.n_rows;
@@ -352,18 +368,36 @@ pub async fn ensure(
     build(pool, model_version, &missing).await
 }
 
+/// Some features of a window: the values of features `first..first + columns.len()`.
+#[derive(Debug)]
+pub struct FeatureGroup {
+    pub first: usize,
+    pub columns: Vec<Vec<f64>>,
+}
+
+/// What a window holds besides its features.
+#[derive(Debug, Default)]
+pub struct WindowRows {
+    pub n_rows: usize,
+    pub probabilities: Vec<f64>,
+    pub n_refused: usize,
+}
+
 /// The predictions of `model_version` created from `from` to `until` (excluded), from the
-/// complete blocks and, for every other minute, from `predictions`. All of it is read in
-/// one snapshot.
-pub async fn read_window(
+/// complete blocks and, for every other minute, from `predictions`, all read in one
+/// snapshot. The features go to `groups` a group at a time, in model order, so that they
+/// can be analysed while the next group is read; column buffers that come back on `spare`
+/// are used again.
+pub async fn stream_window(
     pool: &PgPool,
     model_version: i64,
     n_features: usize,
     from: WindowStart,
     until: DateTime<Utc>,
-) -> Result<Window> {
+    groups: tokio::sync::mpsc::Sender<FeatureGroup>,
+    spare: &mut std::sync::mpsc::Receiver<Vec<Vec<f64>>>,
+) -> Result<WindowRows> {
     let since = from.at;
-    let mut window = Window::new(n_features);
     let mut tx = pool.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .execute(&mut *tx)
@@ -375,17 +409,14 @@ pub async fn read_window(
         since
     };
     let (lo, hi) = block_span(cut, until, Utc::now());
-    let complete = if lo < hi {
+    let (complete, block_rows) = if lo < hi {
         let counts = summary_counts(&mut tx, lo, hi).await?;
         let complete = complete_blocks(&mut tx, model_version, lo, hi, &counts).await?;
-        // Room for the blocks' rows at once (their minutes' counts bound them).
+        // The blocks' minutes' counts bound their rows.
         let rows: i64 = complete.iter().filter_map(|m| counts.get(m)).sum();
-        for column in &mut window.columns {
-            column.reserve(rows as usize);
-        }
-        complete
+        (complete, rows as usize)
     } else {
-        Vec::new()
+        (Vec::new(), 0)
     };
     // Everything in [since, until) outside the complete minutes is read row by row.
     let mut ranges = Vec::new();
@@ -399,51 +430,118 @@ pub async fn read_window(
     if at < until {
         ranges.push((at, until));
     }
-    read_rows(&mut tx, model_version, &ranges, from, &mut window).await?;
-    read_blocks(&mut tx, model_version, &complete, &mut window).await?;
+    let mut rest = Window::new(n_features);
+    read_rows(&mut tx, model_version, &ranges, from, &mut rest).await?;
+    let mut rows = WindowRows {
+        n_rows: rest.n_rows,
+        probabilities: std::mem::take(&mut rest.probabilities),
+        n_refused: rest.n_refused,
+    };
+    rows.probabilities.reserve(block_rows);
+    let mut in_blocks = None;
+    for (group, features) in (0..).zip(feature_groups(n_features)) {
+        let mut columns = spare.try_recv().unwrap_or_default();
+        columns.resize_with(features.len(), Vec::new);
+        columns.truncate(features.len());
+        for (column, rest) in columns.iter_mut().zip(&mut rest.columns[features.clone()]) {
+            column.clear();
+            column.reserve(rest.len() + block_rows);
+            column.append(rest);
+        }
+        let totals = (group == 0).then_some(&mut rows);
+        let n = read_group(&mut tx, model_version, &complete, group, &mut columns, totals).await?;
+        // Every group holds the same rows.
+        if *in_blocks.get_or_insert(n) != n {
+            bail!("the column blocks of model version {model_version} disagree on their rows");
+        }
+        let group = FeatureGroup {
+            first: features.start,
+            columns,
+        };
+        if groups.send(group).await.is_err() {
+            bail!("the drift analysis stopped before the window was read");
+        }
+    }
     tx.commit().await?;
-    Ok(window)
+    Ok(rows)
 }
 
-/// The blocks of `model_version` for `minutes`, into `window`.
-async fn read_blocks(
+/// The whole window of [`stream_window`] at once.
+pub async fn read_window(
+    pool: &PgPool,
+    model_version: i64,
+    n_features: usize,
+    from: WindowStart,
+    until: DateTime<Utc>,
+) -> Result<Window> {
+    let (send, mut receive) = tokio::sync::mpsc::channel::<FeatureGroup>(1);
+    let (_none, mut spare) = std::sync::mpsc::channel();
+    let mut columns = Vec::with_capacity(n_features);
+    let collect = async {
+        while let Some(group) = receive.recv().await {
+            columns.extend(group.columns);
+        }
+    };
+    let read = stream_window(pool, model_version, n_features, from, until, send, &mut spare);
+    let (rows, ()) = tokio::join!(read, collect);
+    let rows = rows?;
+    Ok(Window {
+        columns,
+        n_rows: rows.n_rows,
+        probabilities: rows.probabilities,
+        n_refused: rows.n_refused,
+    })
+}
+
+/// One group of features of `model_version`'s blocks for `minutes`, appended to
+/// `columns`; the probabilities and refusals go to `totals` (when it is group 0). Returns
+/// the rows read.
+async fn read_group(
     conn: &mut PgConnection,
     model_version: i64,
     minutes: &[DateTime<Utc>],
-    window: &mut Window,
-) -> Result<()> {
+    group: i32,
+    columns: &mut [Vec<f64>],
+    mut totals: Option<&mut WindowRows>,
+) -> Result<usize> {
     if minutes.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
-    let n_features = window.columns.len();
     let mut parts = sqlx::query(
         "SELECT n_rows, n_refused, probabilities, features FROM prediction_columns \
-          WHERE model_version = $1 AND minute = ANY($2)",
+          WHERE model_version = $1 AND feature_group = $2 AND minute = ANY($3)",
     )
     .bind(model_version)
+    .bind(group)
     .bind(minutes)
     .fetch(&mut *conn);
+    let mut read = 0;
+    let n_features = columns.len();
     while let Some(r) = parts.try_next().await? {
         let n_rows = r.get::<i32, _>("n_rows") as usize;
-        let features: &[u8] = r.get("features");
-        let probabilities: &[u8] = r.get("probabilities");
-        let malformed =
-            || anyhow::anyhow!("a malformed column block ({n_rows} rows of {n_features} features)");
-        if probabilities.len() != n_rows * 8 {
-            return Err(malformed());
-        }
-        let mut rest = features;
-        for column in window.columns.iter_mut() {
+        let malformed = || {
+            anyhow::anyhow!(
+                "a malformed column block ({n_rows} rows of {n_features} features in group {group})"
+            )
+        };
+        let mut rest: &[u8] = r.get("features");
+        for column in columns.iter_mut() {
             rest = decode_column(rest, n_rows, column).ok_or_else(malformed)?;
         }
         if !rest.is_empty() {
             return Err(malformed());
         }
-        get_f64s(probabilities, &mut window.probabilities);
-        window.n_refused += r.get::<i32, _>("n_refused") as usize;
-        window.n_rows += n_rows;
+        if let Some(totals) = totals.as_deref_mut() {
+            match r.get::<Option<&[u8]>, _>("probabilities") {
+                Some(p) if p.len() == n_rows * 8 => get_f64s(p, &mut totals.probabilities),
+                _ => return Err(malformed()),
+            }
+            totals.n_refused += r.get::<i32, _>("n_refused") as usize;
+            totals.n_rows += n_rows;
+        }
+        read += n_rows;
     }
-    Ok(())
+    Ok(read)
 }
 
 /// Drops the blocks older than [`KEEP_DAYS`]; returns how many parts.

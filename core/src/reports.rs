@@ -5,6 +5,7 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use sqlx::PgPool;
 
+use crate::columns::FeatureGroup;
 use crate::drift::analysis::{self, Analysis, Settings};
 use crate::store::{self, ModelVersion, WindowSpec};
 
@@ -46,28 +47,71 @@ pub async fn run(
     trigger: Trigger,
 ) -> Result<Report> {
     let started = std::time::Instant::now();
-    // The reference and the window are read at the same time, on two connections.
-    let baseline_read = async {
-        let baseline = store::drift_baseline(pool, model.id).await;
-        (baseline, started.elapsed().as_secs_f64() * 1e3)
-    };
-    let window_read = async {
-        let window = store::drift_window(pool, model.id, model.feature_names.len(), spec).await;
-        (window, started.elapsed().as_secs_f64() * 1e3)
-    };
-    let ((baseline, baseline_ms), (window, window_ms)) = tokio::join!(baseline_read, window_read);
-    let baseline = baseline?.with_context(|| {
-        format!(
-            "model version {} has no training reference: register it with `scorewatch init`",
-            model.id
-        )
-    })?;
-    let (window, window_start, window_end) = window?;
+    let elapsed_ms = || started.elapsed().as_secs_f64() * 1e3;
+    let n_features = model.feature_names.len();
+    // The reference and the window are read at the same time, on two connections, and the
+    // window's features are tested a group at a time as they arrive.
+    let (groups, mut arriving) = tokio::sync::mpsc::channel::<FeatureGroup>(2);
+    let (give_back, mut spare) = std::sync::mpsc::channel();
     let s = settings.clone();
-    let n_rows = window.n_rows;
-    let analysis =
-        tokio::task::spawn_blocking(move || analysis::analyse(&baseline, &window, &s)).await?;
-    let analysis_ms = started.elapsed().as_secs_f64() * 1e3 - baseline_ms.max(window_ms);
+    let testing = async {
+        let baseline = store::drift_baseline(pool, model.id)
+            .await?
+            .with_context(|| {
+                format!(
+                    "model version {} has no training reference: register it with `scorewatch init`",
+                    model.id
+                )
+            })?;
+        let baseline_ms = elapsed_ms();
+        if baseline.features.len() != n_features {
+            anyhow::bail!(
+                "the reference of model version {} has {} features, the model {n_features}",
+                model.id,
+                baseline.features.len()
+            );
+        }
+        let (baseline, tested) = tokio::task::spawn_blocking(move || {
+            let mut tested = Vec::with_capacity(n_features);
+            while let Some(group) = arriving.blocking_recv() {
+                tested.extend(analysis::test_features(
+                    &baseline,
+                    group.first,
+                    &group.columns,
+                    &s,
+                ));
+                // The reader fills them again with the next group.
+                let _ = give_back.send(group.columns);
+            }
+            (baseline, tested)
+        })
+        .await?;
+        anyhow::Ok((baseline, tested, baseline_ms))
+    };
+    let reading = async {
+        let window =
+            store::drift_window_stream(pool, model.id, n_features, spec, groups, &mut spare)
+                .await;
+        (window, elapsed_ms())
+    };
+    let (tested, (window, window_ms)) = tokio::join!(testing, reading);
+    let (baseline, tested, baseline_ms) = tested?;
+    let (rows, window_start, window_end) = window?;
+    let n_rows = rows.n_rows;
+    let s = settings.clone();
+    let analysis = tokio::task::spawn_blocking(move || {
+        analysis::conclude(
+            &baseline,
+            tested,
+            rows.n_rows,
+            &rows.probabilities,
+            rows.n_refused,
+            &s,
+        )
+    })
+    .await?;
+    // What the analysis added after the last group was read.
+    let analysis_ms = elapsed_ms() - window_ms;
     let id = store::insert_drift_report(
         pool,
         model.id,
@@ -84,7 +128,7 @@ pub async fn run(
         baseline_ms,
         window_ms,
         analysis_ms,
-        total_ms = started.elapsed().as_secs_f64() * 1e3,
+        total_ms = elapsed_ms(),
         "drift report stored"
     );
     Ok(Report {

@@ -633,15 +633,15 @@ pub enum WindowSpec {
     Last(i64),
 }
 
-/// The predictions of a window scored by `model_version`, and the window's bounds (for
-/// `Last`, the first and last prediction's times). Closed minutes come from the column
-/// blocks, built first where missing ([`crate::columns`]).
-pub async fn drift_window(
+/// Where a window starts, where its read ends (excluded) and where its report says it
+/// ends (for `Last`, the first and last prediction's times); None for the newest
+/// predictions of a version that has none. The window's missing column blocks are built
+/// here ([`crate::columns`]).
+async fn window_bounds(
     pool: &PgPool,
     model_version: i64,
-    n_features: usize,
     spec: WindowSpec,
-) -> Result<(crate::drift::analysis::Window, DateTime<Utc>, DateTime<Utc>)> {
+) -> Result<Option<(crate::columns::WindowStart, DateTime<Utc>, DateTime<Utc>)>> {
     let micro = chrono::Duration::microseconds(1);
     let (start, until, first_id) = match spec {
         WindowSpec::Range { since, until } => (since, until, None),
@@ -655,8 +655,7 @@ pub async fn drift_window(
             .await
             .context("finding the newest prediction")?;
             let Some(last) = last else {
-                let now = Utc::now();
-                return Ok((crate::drift::analysis::Window::new(n_features), now, now));
+                return Ok(None);
             };
             let nth: Option<(DateTime<Utc>, Uuid)> = sqlx::query_as(
                 "SELECT created_at, id FROM predictions WHERE model_version = $1 \
@@ -686,12 +685,53 @@ pub async fn drift_window(
         id: first_id,
     };
     crate::columns::ensure(pool, model_version, start, until).await?;
-    let window = crate::columns::read_window(pool, model_version, n_features, from, until).await?;
-    let end = match spec {
+    Ok(Some((from, until, match spec {
         WindowSpec::Range { .. } => until,
         WindowSpec::Last(_) => until - micro,
+    })))
+}
+
+/// The predictions of a window scored by `model_version`, and the window's bounds as its
+/// report shows them.
+pub async fn drift_window(
+    pool: &PgPool,
+    model_version: i64,
+    n_features: usize,
+    spec: WindowSpec,
+) -> Result<(crate::drift::analysis::Window, DateTime<Utc>, DateTime<Utc>)> {
+    let Some((from, until, end)) = window_bounds(pool, model_version, spec).await? else {
+        let now = Utc::now();
+        return Ok((crate::drift::analysis::Window::new(n_features), now, now));
     };
-    Ok((window, start, end))
+    let window = crate::columns::read_window(pool, model_version, n_features, from, until).await?;
+    Ok((window, from.at, end))
+}
+
+/// The predictions of a window sent a group of features at a time (see
+/// [`crate::columns::stream_window`]), with the window's bounds as its report shows them.
+pub async fn drift_window_stream(
+    pool: &PgPool,
+    model_version: i64,
+    n_features: usize,
+    spec: WindowSpec,
+    groups: tokio::sync::mpsc::Sender<crate::columns::FeatureGroup>,
+    spare: &mut std::sync::mpsc::Receiver<Vec<Vec<f64>>>,
+) -> Result<(crate::columns::WindowRows, DateTime<Utc>, DateTime<Utc>)> {
+    let Some((from, until, end)) = window_bounds(pool, model_version, spec).await? else {
+        let now = Utc::now();
+        return Ok((Default::default(), now, now));
+    };
+    let rows = crate::columns::stream_window(
+        pool,
+        model_version,
+        n_features,
+        from,
+        until,
+        groups,
+        spare,
+    )
+    .await?;
+    Ok((rows, from.at, end))
 }
 
 /// A stored drift report (its header).

@@ -379,8 +379,13 @@ async fn windows_read_from_column_blocks_hold_exactly_the_stored_predictions(poo
         .await
         .unwrap();
     assert_eq!(contents(&w), want);
-    let blocked: Vec<(chrono::DateTime<Utc>, i64)> = sqlx::query_as(
-        "SELECT minute, sum(n_rows)::BIGINT FROM prediction_columns GROUP BY minute ORDER BY minute",
+    // Per minute: rows, and rows of each group (every group holds every row).
+    let blocked: Vec<(chrono::DateTime<Utc>, i64, i64, i64)> = sqlx::query_as(
+        "SELECT minute, sum(n_rows) FILTER (WHERE feature_group = 0)::BIGINT, \
+                min(g)::BIGINT, max(g)::BIGINT \
+           FROM (SELECT minute, feature_group, sum(n_rows) OVER (PARTITION BY minute, feature_group) AS g, n_rows \
+                   FROM prediction_columns) b \
+          GROUP BY minute ORDER BY minute",
     )
     .fetch_all(&pool)
     .await
@@ -390,7 +395,17 @@ async fn windows_read_from_column_blocks_hold_exactly_the_stored_predictions(poo
         11,
         "every closed minute with predictions has a block"
     );
-    assert!(blocked.iter().all(|(_, n)| *n == 50));
+    assert!(blocked.iter().all(|&(_, n, lo, hi)| (n, lo, hi) == (50, 50, 50)));
+    let groups: i64 =
+        sqlx::query_scalar("SELECT count(DISTINCT feature_group) FROM prediction_columns")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        groups as usize,
+        scorewatch_core::columns::feature_groups(n_features).count()
+    );
+    assert!(groups > 1, "the demo model's features fill several groups");
     // Second read: from the blocks, same contents.
     let (w, _, _) = store::drift_window(&pool, model.version.id, n_features, range)
         .await
@@ -409,7 +424,10 @@ async fn windows_read_from_column_blocks_hold_exactly_the_stored_predictions(poo
         .unwrap();
     assert_eq!(contents(&w), contents(&expected(&all, n_features)));
     let rebuilt: i64 =
-        sqlx::query_scalar("SELECT sum(n_rows)::BIGINT FROM prediction_columns WHERE minute = $1")
+        sqlx::query_scalar(
+            "SELECT sum(n_rows)::BIGINT FROM prediction_columns \
+              WHERE minute = $1 AND feature_group = 0",
+        )
             .bind(
                 stored[0]
                     .created_at

@@ -257,8 +257,9 @@ pub fn status_for(share: f64, settings: &Settings) -> Status {
     }
 }
 
-/// Raw results before the correction: (result, distribution p-value, missing p-value).
-struct Tested {
+/// One feature's statistics before the window's multiple-testing correction.
+#[derive(Debug, Clone)]
+pub struct Tested {
     result: FeatureResult,
     p_dist: f64,
     p_missing: f64,
@@ -345,9 +346,73 @@ fn analyse_feature(base: &FeatureBaseline, column: &mut Vec<f64>, settings: &Set
 
 /// Analyses a window. Features are spread over the machine's cores.
 pub fn analyse(baseline: &Baseline, window: &Window, settings: &Settings) -> Analysis {
+    let tested = test_features(baseline, 0, &window.columns, settings);
+    conclude(
+        baseline,
+        tested,
+        window.n_rows,
+        &window.probabilities,
+        window.n_refused,
+        settings,
+    )
+}
+
+/// The statistics of features `first..first + columns.len()` of a window (its columns in
+/// that order), spread over the machine's cores. [`conclude`] takes those of every
+/// feature; a window can be tested a group of features at a time.
+pub fn test_features(
+    baseline: &Baseline,
+    first: usize,
+    columns: &[Vec<f64>],
+    settings: &Settings,
+) -> Vec<Tested> {
+    let count = columns.len();
+    let longest = columns.iter().map(Vec::len).max().unwrap_or(0);
+    let threads = std::thread::available_parallelism()
+        .map(|p| p.get())
+        .unwrap_or(1)
+        .clamp(1, count.max(1));
+    // Features dealt out in turn (costly ones are not all on one thread), each worker
+    // reusing one column buffer.
+    let mut numbered: Vec<(usize, Tested)> = Vec::with_capacity(count);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    let mut column = Vec::with_capacity(longest);
+                    (t..count)
+                        .step_by(threads)
+                        .map(|k| {
+                            column.clear();
+                            column.extend_from_slice(&columns[k]);
+                            let base = &baseline.features[first + k];
+                            (k, analyse_feature(base, &mut column, settings))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for h in handles {
+            numbered.extend(h.join().expect("a drift worker panicked"));
+        }
+    });
+    numbered.sort_unstable_by_key(|(k, _)| *k);
+    numbered.into_iter().map(|(_, t)| t).collect()
+}
+
+/// The window's verdict from the statistics of every feature (in model order, from
+/// [`test_features`]) and the window's scores.
+pub fn conclude(
+    baseline: &Baseline,
+    tested: Vec<Tested>,
+    n_rows: usize,
+    probabilities: &[f64],
+    n_refused: usize,
+    settings: &Settings,
+) -> Analysis {
     let n_features = baseline.features.len();
-    let n = window.n_rows;
-    let refusal_rate_cur = (n > 0).then(|| window.n_refused as f64 / n as f64);
+    let n = n_rows;
+    let refusal_rate_cur = (n > 0).then(|| n_refused as f64 / n as f64);
     let mut summary = Summary {
         n_reference: baseline
             .features
@@ -373,39 +438,7 @@ pub fn analyse(baseline: &Baseline, window: &Window, settings: &Settings) -> Ana
             features: Vec::new(),
         };
     }
-
-    let threads = std::thread::available_parallelism()
-        .map(|p| p.get())
-        .unwrap_or(1)
-        .clamp(1, n_features.max(1));
-    // Features dealt out in turn (costly ones are not all on one thread), each worker
-    // reusing one column buffer.
-    let mut numbered: Vec<(usize, Tested)> = Vec::with_capacity(n_features);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                scope.spawn(move || {
-                    let mut column = Vec::with_capacity(n);
-                    (t..n_features)
-                        .step_by(threads)
-                        .map(|j| {
-                            column.clear();
-                            column.extend_from_slice(&window.columns[j]);
-                            (
-                                j,
-                                analyse_feature(&baseline.features[j], &mut column, settings),
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for h in handles {
-            numbered.extend(h.join().expect("a drift worker panicked"));
-        }
-    });
-    numbered.sort_unstable_by_key(|(j, _)| *j);
-    let tested: Vec<Tested> = numbered.into_iter().map(|(_, t)| t).collect();
+    assert_eq!(tested.len(), n_features, "every feature is tested");
 
     // One correction over every test of the window: distribution and missing rate.
     let all_p: Vec<f64> = tested
@@ -459,7 +492,7 @@ pub fn analyse(baseline: &Baseline, window: &Window, settings: &Settings) -> Ana
         status_for(summary.drift_share, settings)
     };
 
-    let mut scores = window.probabilities.clone();
+    let mut scores = probabilities.to_vec();
     radsort::sort(&mut scores);
     if let Some(ks) = ks::ks_2samp(&baseline.scores, &scores) {
         summary.score_ks_statistic = Some(ks.statistic);
