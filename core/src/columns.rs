@@ -22,13 +22,14 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use futures_util::TryStreamExt;
 use sqlx::{PgConnection, PgPool, Row};
 
-use crate::drift::analysis::Window;
+use crate::drift::analysis::{Column, Window};
 use crate::pgarray::{get_f64s, put_f64s, Float8Array};
 
 /// Most rows in one part of a minute's block (14 MB of features at 419 features).
 pub const PART_ROWS: usize = 4096;
 /// Features in one group: each part is stored as one row per group, and a report tests a
-/// group of features while the next one is read.
+/// group of features while the next one is read. Stored blocks depend on it: a change
+/// comes with a migration that empties `prediction_columns`.
 pub const GROUP_FEATURES: usize = 48;
 /// Blocks of minutes older than this are dropped, and not built.
 pub const KEEP_DAYS: i64 = 7;
@@ -209,28 +210,76 @@ fn encode_column(out: &mut Vec<u8>, values: &[f64]) {
     out.extend_from_slice(&codes);
 }
 
-/// Reads one column of `n_rows` values written by [`encode_column`] into `out`; returns
-/// the bytes after it, or None if they do not hold one.
-fn decode_column<'a>(bytes: &'a [u8], n_rows: usize, out: &mut Vec<f64>) -> Option<&'a [u8]> {
+/// One column written by [`encode_column`].
+enum Encoded<'a> {
+    /// Big-endian float8s.
+    Raw(&'a [u8]),
+    /// Big-endian float8s, and one index into them per row.
+    Dictionary { entries: &'a [u8], codes: &'a [u8] },
+}
+
+/// The column of `n_rows` values at the start of `bytes`, and the bytes after it; None if
+/// they do not hold one.
+fn split_column(bytes: &[u8], n_rows: usize) -> Option<(Encoded<'_>, &[u8])> {
     let (&tag, rest) = bytes.split_first()?;
     match tag {
         RAW => {
             let (values, rest) = rest.split_at_checked(n_rows * 8)?;
-            get_f64s(values, out);
-            Some(rest)
+            Some((Encoded::Raw(values), rest))
         }
         DICTIONARY => {
             let (&k, rest) = rest.split_first()?;
             let (entries, rest) = rest.split_at_checked((k as usize + 1) * 8)?;
             let (codes, rest) = rest.split_at_checked(n_rows)?;
+            Some((Encoded::Dictionary { entries, codes }, rest))
+        }
+        _ => None,
+    }
+}
+
+/// Adds one column of `n_rows` values to `out` (a dictionary's values counted); returns
+/// the bytes after it, or None if they do not hold one.
+fn decode_column<'a>(bytes: &'a [u8], n_rows: usize, out: &mut Column) -> Option<&'a [u8]> {
+    let (column, rest) = split_column(bytes, n_rows)?;
+    match column {
+        Encoded::Raw(values) => get_f64s(values, &mut out.values),
+        Encoded::Dictionary { entries, codes } => {
+            let mut counts = [0u32; 256];
+            for &c in codes {
+                counts[c as usize] += 1;
+            }
+            let mut table = Vec::with_capacity(entries.len() / 8);
+            get_f64s(entries, &mut table);
+            for (c, &n) in counts.iter().enumerate() {
+                match table.get(c) {
+                    Some(&v) if n > 0 => out.counted.push((v, n)),
+                    None if n > 0 => return None,
+                    _ => {}
+                }
+            }
+        }
+    }
+    Some(rest)
+}
+
+/// The values of one column of `n_rows` values, in row order, into `out`; returns the
+/// bytes after it, or None if they do not hold one.
+fn decode_column_values<'a>(
+    bytes: &'a [u8],
+    n_rows: usize,
+    out: &mut Vec<f64>,
+) -> Option<&'a [u8]> {
+    let (column, rest) = split_column(bytes, n_rows)?;
+    match column {
+        Encoded::Raw(values) => get_f64s(values, out),
+        Encoded::Dictionary { entries, codes } => {
             let mut table = Vec::with_capacity(256);
             get_f64s(entries, &mut table);
             table.resize(256, f64::NAN);
             out.extend(codes.iter().map(|&c| table[c as usize]));
-            Some(rest)
         }
-        _ => None,
     }
+    Some(rest)
 }
 
 /// A sample in the column form of [`encode_column`] (used for the reference samples too).
@@ -251,7 +300,7 @@ pub fn decode_values(bytes: &[u8]) -> Result<Vec<f64>> {
         _ => bail!("a malformed stored sample"),
     };
     let mut out = Vec::with_capacity(n);
-    match decode_column(bytes, n, &mut out) {
+    match decode_column_values(bytes, n, &mut out) {
         Some([]) => Ok(out),
         _ => bail!("a malformed stored sample"),
     }
@@ -315,7 +364,7 @@ pub async fn build(pool: &PgPool, model_version: i64, minutes: &[DateTime<Utc>])
                 let columns = &window.columns[columns];
                 let mut features = Vec::with_capacity((end - start) * columns.len() * 8);
                 for column in columns {
-                    encode_column(&mut features, &column[start..end]);
+                    encode_column(&mut features, &column.values[start..end]);
                 }
                 let first = group == 0i32;
                 sqlx::query(
@@ -372,7 +421,7 @@ pub async fn ensure(
 #[derive(Debug)]
 pub struct FeatureGroup {
     pub first: usize,
-    pub columns: Vec<Vec<f64>>,
+    pub columns: Vec<Column>,
 }
 
 /// What a window holds besides its features.
@@ -395,7 +444,7 @@ pub async fn stream_window(
     from: WindowStart,
     until: DateTime<Utc>,
     groups: tokio::sync::mpsc::Sender<FeatureGroup>,
-    spare: &mut std::sync::mpsc::Receiver<Vec<Vec<f64>>>,
+    spare: &mut std::sync::mpsc::Receiver<Vec<Column>>,
 ) -> Result<WindowRows> {
     let since = from.at;
     let mut tx = pool.begin().await?;
@@ -441,15 +490,23 @@ pub async fn stream_window(
     let mut in_blocks = None;
     for (group, features) in (0..).zip(feature_groups(n_features)) {
         let mut columns = spare.try_recv().unwrap_or_default();
-        columns.resize_with(features.len(), Vec::new);
+        columns.resize_with(features.len(), Column::default);
         columns.truncate(features.len());
         for (column, rest) in columns.iter_mut().zip(&mut rest.columns[features.clone()]) {
             column.clear();
-            column.reserve(rest.len() + block_rows);
-            column.append(rest);
+            column.values.reserve(rest.values.len() + block_rows);
+            column.values.append(&mut rest.values);
         }
         let totals = (group == 0).then_some(&mut rows);
-        let n = read_group(&mut tx, model_version, &complete, group, &mut columns, totals).await?;
+        let n = read_group(
+            &mut tx,
+            model_version,
+            &complete,
+            group,
+            &mut columns,
+            totals,
+        )
+        .await?;
         // Every group holds the same rows.
         if *in_blocks.get_or_insert(n) != n {
             bail!("the column blocks of model version {model_version} disagree on their rows");
@@ -482,7 +539,15 @@ pub async fn read_window(
             columns.extend(group.columns);
         }
     };
-    let read = stream_window(pool, model_version, n_features, from, until, send, &mut spare);
+    let read = stream_window(
+        pool,
+        model_version,
+        n_features,
+        from,
+        until,
+        send,
+        &mut spare,
+    );
     let (rows, ()) = tokio::join!(read, collect);
     let rows = rows?;
     Ok(Window {
@@ -501,7 +566,7 @@ async fn read_group(
     model_version: i64,
     minutes: &[DateTime<Utc>],
     group: i32,
-    columns: &mut [Vec<f64>],
+    columns: &mut [Column],
     mut totals: Option<&mut WindowRows>,
 ) -> Result<usize> {
     if minutes.is_empty() {
@@ -585,27 +650,37 @@ pub async fn keep_building(pool: PgPool, horizon: Duration) {
 mod tests {
     use super::*;
 
-    fn round_trip(columns: &[Vec<f64>]) -> (usize, Vec<Vec<f64>>) {
+    /// Encodes the columns, and decodes them in row order and as a window does.
+    fn round_trip(columns: &[Vec<f64>]) -> (usize, Vec<Vec<f64>>, Vec<Column>) {
         let mut bytes = Vec::new();
         for c in columns {
             encode_column(&mut bytes, c);
         }
         let n = columns[0].len();
-        let mut rest = bytes.as_slice();
-        let mut back = Vec::new();
+        let (mut rest, mut window_rest) = (bytes.as_slice(), bytes.as_slice());
+        let (mut back, mut window) = (Vec::new(), Vec::new());
         for _ in columns {
             let mut out = Vec::new();
-            rest = decode_column(rest, n, &mut out).expect("decodes");
+            rest = decode_column_values(rest, n, &mut out).expect("decodes");
             back.push(out);
+            let mut column = Column::default();
+            window_rest = decode_column(window_rest, n, &mut column).expect("decodes");
+            window.push(column);
         }
-        assert!(rest.is_empty());
-        (bytes.len(), back)
+        assert!(rest.is_empty() && window_rest.is_empty());
+        (bytes.len(), back, window)
     }
 
     fn bits(v: &[Vec<f64>]) -> Vec<Vec<u64>> {
         v.iter()
             .map(|c| c.iter().map(|x| x.to_bits()).collect())
             .collect()
+    }
+
+    fn sorted_bits(v: impl Iterator<Item = f64>) -> Vec<u64> {
+        let mut b: Vec<u64> = v.map(f64::to_bits).collect();
+        b.sort_unstable();
+        b
     }
 
     #[test]
@@ -618,13 +693,23 @@ mod tests {
         let exactly_256: Vec<f64> = (0..n).map(|i| (i % 256) as f64 * 0.5).collect();
         let continuous: Vec<f64> = (0..n).map(|i| (i as f64).sqrt() * 1e5).collect();
         let columns = vec![flags, with_missing, exactly_256, continuous];
-        let (size, back) = round_trip(&columns);
+        let (size, back, window) = round_trip(&columns);
         assert_eq!(bits(&back), bits(&columns));
         // Three dictionaries (1 byte a row) and one raw column (8 bytes a row).
         assert_eq!(
             size,
             (2 + 2 * 8 + n) + (2 + 2 * 8 + n) + (2 + 256 * 8 + n) + (1 + 8 * n)
         );
+        // A window counts the dictionaries' values and lists the others.
+        assert_eq!(window[0].counted, vec![(1.0, 334), (0.0, 666)]);
+        let counted: Vec<usize> = window.iter().map(|c| c.counted.len()).collect();
+        assert_eq!(counted, vec![2, 2, 256, 0]);
+        assert!(window[..3].iter().all(|c| c.values.is_empty()));
+        assert_eq!(window[3].values.len(), n);
+        for (c, w) in columns.iter().zip(&window) {
+            assert_eq!(w.len(), n);
+            assert_eq!(sorted_bits(w.iter()), sorted_bits(c.iter().copied()));
+        }
     }
 
     #[test]
@@ -641,9 +726,16 @@ mod tests {
     fn truncated_or_unknown_columns_are_refused() {
         let mut bytes = Vec::new();
         encode_column(&mut bytes, &[1.0, 2.0, 1.0]);
-        let mut out = Vec::new();
+        let mut out = Column::default();
         assert!(decode_column(&bytes[..bytes.len() - 1], 3, &mut out).is_none());
         assert!(decode_column(&[7, 0, 0], 3, &mut out).is_none());
         assert!(decode_column(&[], 3, &mut out).is_none());
+        // A row naming an entry the dictionary does not have.
+        assert!(decode_column(
+            &[DICTIONARY, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0],
+            3,
+            &mut out
+        )
+        .is_none());
     }
 }

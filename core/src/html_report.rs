@@ -97,11 +97,7 @@ pub fn histograms(
         .iter()
         .filter_map(|name| {
             let j = baseline.features.iter().position(|f| &f.feature == name)?;
-            let current: Vec<f64> = window.columns[j]
-                .iter()
-                .copied()
-                .filter(|v| !v.is_nan())
-                .collect();
+            let current: Vec<f64> = window.columns[j].iter().filter(|v| !v.is_nan()).collect();
             histogram(name, &baseline.features[j].sorted_sample, &current)
         })
         .collect()

@@ -90,8 +90,7 @@ pub async fn run(
     };
     let reading = async {
         let window =
-            store::drift_window_stream(pool, model.id, n_features, spec, groups, &mut spare)
-                .await;
+            store::drift_window_stream(pool, model.id, n_features, spec, groups, &mut spare).await;
         (window, elapsed_ms())
     };
     let (tested, (window, window_ms)) = tokio::join!(testing, reading);

@@ -685,10 +685,14 @@ async fn window_bounds(
         id: first_id,
     };
     crate::columns::ensure(pool, model_version, start, until).await?;
-    Ok(Some((from, until, match spec {
-        WindowSpec::Range { .. } => until,
-        WindowSpec::Last(_) => until - micro,
-    })))
+    Ok(Some((
+        from,
+        until,
+        match spec {
+            WindowSpec::Range { .. } => until,
+            WindowSpec::Last(_) => until - micro,
+        },
+    )))
 }
 
 /// The predictions of a window scored by `model_version`, and the window's bounds as its
@@ -715,22 +719,15 @@ pub async fn drift_window_stream(
     n_features: usize,
     spec: WindowSpec,
     groups: tokio::sync::mpsc::Sender<crate::columns::FeatureGroup>,
-    spare: &mut std::sync::mpsc::Receiver<Vec<Vec<f64>>>,
+    spare: &mut std::sync::mpsc::Receiver<Vec<crate::drift::analysis::Column>>,
 ) -> Result<(crate::columns::WindowRows, DateTime<Utc>, DateTime<Utc>)> {
     let Some((from, until, end)) = window_bounds(pool, model_version, spec).await? else {
         let now = Utc::now();
         return Ok((Default::default(), now, now));
     };
-    let rows = crate::columns::stream_window(
-        pool,
-        model_version,
-        n_features,
-        from,
-        until,
-        groups,
-        spare,
-    )
-    .await?;
+    let rows =
+        crate::columns::stream_window(pool, model_version, n_features, from, until, groups, spare)
+            .await?;
     Ok((rows, from.at, end))
 }
 

@@ -316,14 +316,14 @@ async fn the_scheduler_reports_each_window_once_and_alerts_on_a_status_change(po
 /// Each feature's values (bits, ascending), the probabilities and the refusals of a window:
 /// what the analysis depends on (it never pairs values of different features).
 fn contents(w: &Window) -> (Vec<Vec<u64>>, Vec<u64>, usize, usize) {
-    let sorted = |v: &[f64]| {
-        let mut bits: Vec<u64> = v.iter().map(|x| x.to_bits()).collect();
+    let sorted = |v: &mut dyn Iterator<Item = f64>| {
+        let mut bits: Vec<u64> = v.map(|x| x.to_bits()).collect();
         bits.sort_unstable();
         bits
     };
     (
-        w.columns.iter().map(|c| sorted(c)).collect(),
-        sorted(&w.probabilities),
+        w.columns.iter().map(|c| sorted(&mut c.iter())).collect(),
+        sorted(&mut w.probabilities.iter().copied()),
         w.n_rows,
         w.n_refused,
     )
@@ -395,7 +395,9 @@ async fn windows_read_from_column_blocks_hold_exactly_the_stored_predictions(poo
         11,
         "every closed minute with predictions has a block"
     );
-    assert!(blocked.iter().all(|&(_, n, lo, hi)| (n, lo, hi) == (50, 50, 50)));
+    assert!(blocked
+        .iter()
+        .all(|&(_, n, lo, hi)| (n, lo, hi) == (50, 50, 50)));
     let groups: i64 =
         sqlx::query_scalar("SELECT count(DISTINCT feature_group) FROM prediction_columns")
             .fetch_one(&pool)
@@ -423,20 +425,19 @@ async fn windows_read_from_column_blocks_hold_exactly_the_stored_predictions(poo
         .await
         .unwrap();
     assert_eq!(contents(&w), contents(&expected(&all, n_features)));
-    let rebuilt: i64 =
-        sqlx::query_scalar(
-            "SELECT sum(n_rows)::BIGINT FROM prediction_columns \
+    let rebuilt: i64 = sqlx::query_scalar(
+        "SELECT sum(n_rows)::BIGINT FROM prediction_columns \
               WHERE minute = $1 AND feature_group = 0",
-        )
-            .bind(
-                stored[0]
-                    .created_at
-                    .duration_trunc(Duration::minutes(1))
-                    .unwrap(),
-            )
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    )
+    .bind(
+        stored[0]
+            .created_at
+            .duration_trunc(Duration::minutes(1))
+            .unwrap(),
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert_eq!(rebuilt, 51);
 
     // The newest n, cut inside a batch of equal times: exactly n, in the paging order.

@@ -102,10 +102,67 @@ pub struct Baseline {
     pub refusal_rate: f64,
 }
 
-/// A window of stored predictions, one column per feature in model order (NaN = missing).
+/// One feature's values in a window (NaN = missing), in no particular order: listed one by
+/// one, and counted (a value and how many times it occurs, as column blocks keep columns
+/// of few distinct values; a value may be counted more than once).
+#[derive(Debug, Clone, Default)]
+pub struct Column {
+    pub values: Vec<f64>,
+    pub counted: Vec<(f64, u32)>,
+}
+
+impl Column {
+    /// How many values, missing ones included.
+    pub fn len(&self) -> usize {
+        self.values.len() + self.counted.iter().map(|&(_, c)| c as usize).sum::<usize>()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn clear(&mut self) {
+        self.values.clear();
+        self.counted.clear();
+    }
+
+    /// Every value, counted ones repeated.
+    pub fn iter(&self) -> impl Iterator<Item = f64> + '_ {
+        let counted = self
+            .counted
+            .iter()
+            .flat_map(|&(v, c)| std::iter::repeat_n(v, c as usize));
+        self.values.iter().copied().chain(counted)
+    }
+
+    /// The values that are not missing into `out` (cleared first); returns whether they
+    /// are in ascending order (when they were all counted).
+    fn present_into(&self, counted: &mut Vec<(f64, u32)>, out: &mut Vec<f64>) -> bool {
+        out.clear();
+        out.extend(self.values.iter().filter(|v| !v.is_nan()));
+        counted.clear();
+        counted.extend(self.counted.iter().filter(|(v, _)| !v.is_nan()));
+        counted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+        for &(v, c) in counted.iter() {
+            out.extend(std::iter::repeat_n(v, c as usize));
+        }
+        self.values.is_empty()
+    }
+}
+
+impl From<Vec<f64>> for Column {
+    fn from(values: Vec<f64>) -> Self {
+        Self {
+            values,
+            counted: Vec::new(),
+        }
+    }
+}
+
+/// A window of stored predictions, one column per feature in model order.
 #[derive(Debug, Clone, Default)]
 pub struct Window {
-    pub columns: Vec<Vec<f64>>,
+    pub columns: Vec<Column>,
     pub n_rows: usize,
     pub probabilities: Vec<f64>,
     pub n_refused: usize,
@@ -115,7 +172,7 @@ impl Window {
     /// An empty window of `n_features` columns.
     pub fn new(n_features: usize) -> Self {
         Self {
-            columns: vec![Vec::new(); n_features],
+            columns: vec![Column::default(); n_features],
             ..Self::default()
         }
     }
@@ -129,7 +186,12 @@ impl Window {
     ) -> Self {
         let n_rows = rows.len() / n_features.max(1);
         let columns = (0..n_features)
-            .map(|j| (0..n_rows).map(|i| rows[i * n_features + j]).collect())
+            .map(|j| {
+                (0..n_rows)
+                    .map(|i| rows[i * n_features + j])
+                    .collect::<Vec<_>>()
+                    .into()
+            })
             .collect();
         Self {
             columns,
@@ -147,7 +209,7 @@ impl Window {
         refused: bool,
     ) {
         for (column, v) in self.columns.iter_mut().zip(features) {
-            column.push(v);
+            column.values.push(v);
         }
         self.probabilities.push(probability);
         self.n_refused += usize::from(refused);
@@ -265,10 +327,15 @@ pub struct Tested {
     p_missing: f64,
 }
 
-fn analyse_feature(base: &FeatureBaseline, column: &mut Vec<f64>, settings: &Settings) -> Tested {
-    let n_total = column.len();
-    column.retain(|v| !v.is_nan());
-    let present = column;
+/// `present`: the window's values of the feature that are not missing (ascending when
+/// `sorted`), of `n_total`.
+fn analyse_feature(
+    base: &FeatureBaseline,
+    present: &mut [f64],
+    sorted: bool,
+    n_total: usize,
+    settings: &Settings,
+) -> Tested {
     let n_missing = n_total - present.len();
     let missing_rate_cur = if n_total == 0 {
         0.0
@@ -300,7 +367,11 @@ fn analyse_feature(base: &FeatureBaseline, column: &mut Vec<f64>, settings: &Set
     if !present.is_empty() && !reference.is_empty() {
         let categorical = base.n_distinct <= settings.max_categories;
         let (r_shares, c_shares) = if categorical {
-            let (categories, r, c) = stats::category_counts_unsorted(reference, present);
+            let (categories, r, c) = if sorted {
+                stats::category_counts(reference, present)
+            } else {
+                stats::category_counts_unsorted(reference, present)
+            };
             let chi = stats::chi_square_2xk(&r, &c);
             result.test = "chi2";
             if let Some(chi) = chi {
@@ -322,7 +393,9 @@ fn analyse_feature(base: &FeatureBaseline, column: &mut Vec<f64>, settings: &Set
                 c.iter().map(|x| x / nc).collect::<Vec<_>>(),
             )
         } else {
-            radsort::sort(present);
+            if !sorted {
+                radsort::sort(present);
+            }
             let ks = ks::ks_2samp(reference, present).expect("both samples non-empty");
             result.test = "ks";
             result.ks_statistic = Some(ks.statistic);
@@ -363,11 +436,11 @@ pub fn analyse(baseline: &Baseline, window: &Window, settings: &Settings) -> Ana
 pub fn test_features(
     baseline: &Baseline,
     first: usize,
-    columns: &[Vec<f64>],
+    columns: &[Column],
     settings: &Settings,
 ) -> Vec<Tested> {
     let count = columns.len();
-    let longest = columns.iter().map(Vec::len).max().unwrap_or(0);
+    let longest = columns.iter().map(Column::len).max().unwrap_or(0);
     let threads = std::thread::available_parallelism()
         .map(|p| p.get())
         .unwrap_or(1)
@@ -379,14 +452,17 @@ pub fn test_features(
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 scope.spawn(move || {
-                    let mut column = Vec::with_capacity(longest);
+                    let mut present = Vec::with_capacity(longest);
+                    let mut counted = Vec::new();
                     (t..count)
                         .step_by(threads)
                         .map(|k| {
-                            column.clear();
-                            column.extend_from_slice(&columns[k]);
+                            let sorted = columns[k].present_into(&mut counted, &mut present);
                             let base = &baseline.features[first + k];
-                            (k, analyse_feature(base, &mut column, settings))
+                            let n_total = columns[k].len();
+                            let tested =
+                                analyse_feature(base, &mut present, sorted, n_total, settings);
+                            (k, tested)
                         })
                         .collect::<Vec<_>>()
                 })
@@ -513,4 +589,120 @@ fn score_edges(sorted_scores: &[f64]) -> Vec<f64> {
         .collect();
     edges.dedup();
     edges
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feature(
+        name: &str,
+        sample: Vec<f64>,
+        missing_rate: f64,
+        n_distinct: usize,
+    ) -> FeatureBaseline {
+        let mut sorted_sample = sample;
+        sorted_sample.sort_by(f64::total_cmp);
+        let psi_edges = (1..4)
+            .map(|k| sorted_sample[k * sorted_sample.len() / 4])
+            .collect();
+        FeatureBaseline {
+            feature: name.into(),
+            n_samples: sorted_sample.len(),
+            sorted_sample,
+            psi_edges,
+            missing_rate,
+            n_distinct,
+            importance: 1.0,
+        }
+    }
+
+    /// Counted the way column blocks count a dictionary: per part of `part` rows.
+    fn counted(values: &[f64], part: usize) -> Column {
+        let mut column = Column::default();
+        for chunk in values.chunks(part) {
+            let mut counts: Vec<(f64, u32)> = Vec::new();
+            for &v in chunk {
+                match counts.iter_mut().find(|(x, _)| x.to_bits() == v.to_bits()) {
+                    Some((_, c)) => *c += 1,
+                    None => counts.push((v, 1)),
+                }
+            }
+            column.counted.extend(counts);
+        }
+        column
+    }
+
+    #[test]
+    fn counted_values_are_analysed_like_listed_ones() {
+        let n = 900;
+        // A small count with missing values (numeric: KS), a flag (categorical: chi-square)
+        // and a feature half listed, half counted.
+        let count: Vec<f64> = (0..n)
+            .map(|i| {
+                if i % 11 == 0 {
+                    f64::NAN
+                } else {
+                    ((i * 7) % 23) as f64
+                }
+            })
+            .collect();
+        let flag: Vec<f64> = (0..n).map(|i| ((i * 13) % 5 == 0) as u8 as f64).collect();
+        let mixed: Vec<f64> = (0..n).map(|i| ((i * 31) % 17) as f64 - 0.5).collect();
+        let baseline = Baseline {
+            features: vec![
+                feature(
+                    "count",
+                    (0..2000).map(|i| (i % 20) as f64).collect(),
+                    0.05,
+                    20,
+                ),
+                feature(
+                    "flag",
+                    (0..2000).map(|i| (i % 4 == 0) as u8 as f64).collect(),
+                    0.0,
+                    2,
+                ),
+                feature(
+                    "mixed",
+                    (0..2000).map(|i| (i % 19) as f64).collect(),
+                    0.0,
+                    19,
+                ),
+            ],
+            scores: (0..100).map(|i| i as f64 / 100.0).collect(),
+            refusal_rate: 0.1,
+        };
+        let probabilities: Vec<f64> = (0..n).map(|i| (i % 97) as f64 / 97.0).collect();
+        let listed = Window {
+            columns: vec![
+                count.clone().into(),
+                flag.clone().into(),
+                mixed.clone().into(),
+            ],
+            n_rows: n,
+            probabilities: probabilities.clone(),
+            n_refused: 40,
+        };
+        let mut half = counted(&mixed[n / 2..], 128);
+        half.values = mixed[..n / 2].to_vec();
+        let counted = Window {
+            columns: vec![counted(&count, 100), counted(&flag, 333), half],
+            n_rows: n,
+            probabilities,
+            n_refused: 40,
+        };
+        let settings = Settings::default();
+        let a = serde_json::to_value(analyse(&baseline, &listed, &settings)).unwrap();
+        let b = serde_json::to_value(analyse(&baseline, &counted, &settings)).unwrap();
+        assert_eq!(a, b);
+        let tests: Vec<&str> = a["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["test"].as_str().unwrap())
+            .collect();
+        assert_eq!(tests, ["ks", "chi2", "ks"]);
+        assert!(a["features"][0]["missing_rate_cur"].as_f64().unwrap() > 0.09);
+    }
 }
