@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ks;
+use super::sort::Sorter;
 use super::stats::{self, Correction};
 
 /// What decides that a feature's distribution drifted.
@@ -335,6 +336,7 @@ fn analyse_feature(
     sorted: bool,
     n_total: usize,
     settings: &Settings,
+    sorter: &mut Sorter,
 ) -> Tested {
     let n_missing = n_total - present.len();
     let missing_rate_cur = if n_total == 0 {
@@ -394,7 +396,7 @@ fn analyse_feature(
             )
         } else {
             if !sorted {
-                radsort::sort(present);
+                sorter.sort(present);
             }
             let ks = ks::ks_2samp(reference, present).expect("both samples non-empty");
             result.test = "ks";
@@ -454,14 +456,21 @@ pub fn test_features(
                 scope.spawn(move || {
                     let mut present = Vec::with_capacity(longest);
                     let mut counted = Vec::new();
+                    let mut sorter = Sorter::default();
                     (t..count)
                         .step_by(threads)
                         .map(|k| {
                             let sorted = columns[k].present_into(&mut counted, &mut present);
                             let base = &baseline.features[first + k];
                             let n_total = columns[k].len();
-                            let tested =
-                                analyse_feature(base, &mut present, sorted, n_total, settings);
+                            let tested = analyse_feature(
+                                base,
+                                &mut present,
+                                sorted,
+                                n_total,
+                                settings,
+                                &mut sorter,
+                            );
                             (k, tested)
                         })
                         .collect::<Vec<_>>()
@@ -569,7 +578,7 @@ pub fn conclude(
     };
 
     let mut scores = probabilities.to_vec();
-    radsort::sort(&mut scores);
+    Sorter::default().sort(&mut scores);
     if let Some(ks) = ks::ks_2samp(&baseline.scores, &scores) {
         summary.score_ks_statistic = Some(ks.statistic);
         summary.score_ks_p_value = Some(ks.p_value);

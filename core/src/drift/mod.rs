@@ -3,4 +3,5 @@
 
 pub mod analysis;
 pub mod ks;
+pub mod sort;
 pub mod stats;

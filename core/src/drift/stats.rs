@@ -211,7 +211,7 @@ pub fn category_counts_unsorted(
             None => unknown.push(v),
         }
     }
-    radsort::sort(&mut unknown);
+    unknown.sort_unstable_by(f64::total_cmp);
     let (new, _, new_counts) = category_counts(&[], &unknown);
     // Merge the two ascending, disjoint category lists.
     let (mut categories, mut rc, mut cc) = (Vec::new(), Vec::new(), Vec::new());
