@@ -4,9 +4,14 @@
 //! 42 million values. Read as `double precision[]`, PostgreSQL converts them one by one
 //! (about 3 s on a 2-core machine). So each closed minute of predictions is also kept as
 //! column blocks (`prediction_columns`): per model version and minute, parts of up to
-//! [`PART_ROWS`] rows, each part one `bytea` of feature columns (big-endian float8s, or a
-//! dictionary and a byte per row for columns of at most 256 distinct values: flags,
-//! categories, small counts) and one of probabilities, which PostgreSQL sends as they are.
+//! [`PART_ROWS`] rows, each part one row per group of [`GROUP_FEATURES`] features holding
+//! a `bytea` of the group's columns (big-endian float8s, or a dictionary and a byte per row
+//! for columns of at most 256 distinct values: flags, categories, small counts), and in
+//! group 0 one of probabilities. PostgreSQL sends bytea as it is.
+//!
+//! A report reads a window a group at a time ([`stream_window`]) and tests each group while
+//! the next one arrives. A dictionary's column comes out as counts (value, how many), not a
+//! value per row: the analysis needs each feature's values, never a row's.
 //!
 //! A block is used only while it is complete: it records how many predictions (of every
 //! model version) the traffic summaries counted in its minute when it was built, and a
