@@ -8,6 +8,7 @@
 //! directory.
 
 use std::fs;
+use std::io::Write;
 use std::net::TcpListener;
 use std::os::unix::fs::{chown, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -19,6 +20,12 @@ use anyhow::{bail, Context, Result};
 /// The role and database the product uses inside the embedded cluster.
 pub const SUPERUSER: &str = "scorewatch";
 pub const DATABASE: &str = "scorewatch";
+/// Appended to a new cluster's `postgresql.conf`. Drift reports read column blocks in
+/// bulk (187 MB per 100,000 predictions): with PostgreSQL's default of 128 MB of shared
+/// buffers they would come from the OS cache on every report.
+const CLUSTER_SETTINGS: &str =
+    "\n# Set by scorewatch when it created this cluster; change it here or with \
+ALTER SYSTEM\n# (a restart applies it).\nshared_buffers = 512MB\n";
 
 /// A running embedded cluster.
 #[derive(Debug)]
@@ -69,10 +76,8 @@ impl EmbeddedPostgres {
             None => free_port()?,
         };
         let log = pg.data_dir.join("postgresql.log");
-        // Drift reports read column blocks in bulk (187 MB per 100,000 predictions): with
-        // PostgreSQL's default of 128 MB of shared buffers they would come from the OS cache.
         let options = format!(
-            "-c listen_addresses=127.0.0.1 -p {} -c unix_socket_directories='' -c max_connections=200 -c fsync=on -c shared_buffers=512MB",
+            "-c listen_addresses=127.0.0.1 -p {} -c unix_socket_directories='' -c max_connections=200 -c fsync=on",
             pg.port
         );
         let out = pg.run(
@@ -175,6 +180,13 @@ impl EmbeddedPostgres {
                 String::from_utf8_lossy(&out.stderr).trim()
             );
         }
+        // In the cluster's own configuration, where its owner can change it.
+        let conf = self.data_dir.join("postgresql.conf");
+        fs::OpenOptions::new()
+            .append(true)
+            .open(&conf)
+            .and_then(|mut f| f.write_all(CLUSTER_SETTINGS.as_bytes()))
+            .with_context(|| format!("writing {}", conf.display()))?;
         Ok(())
     }
 

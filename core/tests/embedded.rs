@@ -30,6 +30,17 @@ async fn embedded_cluster_keeps_data_between_runs() {
         .await
         .unwrap();
     let port = db.embedded.as_ref().unwrap().port();
+    // A new cluster has room for drift reports' column blocks in shared buffers, set in its
+    // own configuration so that its owner can change it.
+    let shared: String = sqlx::query_scalar("SHOW shared_buffers")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(shared, "512MB");
+    sqlx::query("ALTER SYSTEM SET shared_buffers = '256MB'")
+        .execute(&db.pool)
+        .await
+        .unwrap();
 
     // A second handle attaches to the running cluster and does not own it.
     let mut second = EmbeddedPostgres::start(&dir.path().join("pg")).unwrap();
@@ -54,6 +65,11 @@ async fn embedded_cluster_keeps_data_between_runs() {
         .await
         .unwrap();
     assert_eq!(v, 42);
+    let shared: String = sqlx::query_scalar("SHOW shared_buffers")
+        .fetch_one(&again.pool)
+        .await
+        .unwrap();
+    assert_eq!(shared, "256MB", "the owner's setting holds after a restart");
     let migrated: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
         .fetch_one(&again.pool)
         .await
