@@ -253,14 +253,11 @@ fn decode_column<'a>(bytes: &'a [u8], n_rows: usize, out: &mut Column) -> Option
             for &c in codes {
                 counts[c as usize] += 1;
             }
-            let mut table = Vec::with_capacity(entries.len() / 8);
-            get_f64s(entries, &mut table);
-            for (c, &n) in counts.iter().enumerate() {
-                match table.get(c) {
-                    Some(&v) if n > 0 => out.counted.push((v, n)),
-                    None if n > 0 => return None,
-                    _ => {}
-                }
+            for (c, &n) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
+                // A code past the dictionary's end makes the column malformed.
+                let entry = entries.get(c * 8..c * 8 + 8)?;
+                out.counted
+                    .push((f64::from_be_bytes(entry.try_into().ok()?), n));
             }
         }
     }

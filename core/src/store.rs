@@ -633,11 +633,11 @@ pub enum WindowSpec {
     Last(i64),
 }
 
-/// Where a window starts, where its read ends (excluded) and where its report says it
-/// ends (for `Last`, the first and last prediction's times); None for the newest
+/// Prepares a window for reading: where it starts, where its read ends (excluded) and
+/// where its report says it ends (for `Last`, the first and last prediction's times); None for the newest
 /// predictions of a version that has none. The window's missing column blocks are built
 /// here ([`crate::columns`]).
-async fn window_bounds(
+async fn prepare_window(
     pool: &PgPool,
     model_version: i64,
     spec: WindowSpec,
@@ -703,7 +703,7 @@ pub async fn drift_window(
     n_features: usize,
     spec: WindowSpec,
 ) -> Result<(crate::drift::analysis::Window, DateTime<Utc>, DateTime<Utc>)> {
-    let Some((from, until, end)) = window_bounds(pool, model_version, spec).await? else {
+    let Some((from, until, end)) = prepare_window(pool, model_version, spec).await? else {
         let now = Utc::now();
         return Ok((crate::drift::analysis::Window::new(n_features), now, now));
     };
@@ -721,7 +721,7 @@ pub async fn drift_window_stream(
     groups: tokio::sync::mpsc::Sender<crate::columns::FeatureGroup>,
     spare: &mut std::sync::mpsc::Receiver<Vec<crate::drift::analysis::Column>>,
 ) -> Result<(crate::columns::WindowRows, DateTime<Utc>, DateTime<Utc>)> {
-    let Some((from, until, end)) = window_bounds(pool, model_version, spec).await? else {
+    let Some((from, until, end)) = prepare_window(pool, model_version, spec).await? else {
         let now = Utc::now();
         return Ok((Default::default(), now, now));
     };
