@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use axum::extract::FromRef;
 use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list_with_exclusions_and_ssg_and_context, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
@@ -77,8 +77,14 @@ pub fn leptos_options(site_root: PathBuf, addr: SocketAddr) -> LeptosOptions {
 /// The whole application: API, probes, pages, server functions and static files.
 pub fn router(state: ServerState) -> Router {
     crate::observe::metrics_handle();
-    let routes = generate_route_list(app::App);
     let app_state = state.app.clone();
+    // Listing the routes renders the application once, and components start their server
+    // calls right away: they need the state then as on every request.
+    let route_state = state.app.clone();
+    let (routes, _) =
+        generate_route_list_with_exclusions_and_ssg_and_context(app::App, None, move || {
+            provide_context(route_state.clone())
+        });
     let fallback_state = state.app.clone();
     let shell_options = state.leptos.clone();
     crate::api::routes(state.app.settings.batch_body_limit)

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 
 use common::{app, app_with, get_as, post_as};
+use scorewatch::startup::{self, ServerState};
 use scorewatch_core::keys::{self, Role};
 use scorewatch_core::state::ApiSettings;
 use scorewatch_core::writer::WriterConfig;
@@ -650,4 +651,40 @@ async fn metrics_count_requests_predictions_and_the_writer(pool: PgPool) {
     );
     assert!(text.contains("# TYPE scorewatch_writer_queue_rows gauge"));
     assert!(text.contains("# TYPE scorewatch_http_request_duration_seconds histogram"));
+}
+
+/// Listing the routes renders the application once, with its server calls held back by a
+/// switch that is global to the process: a listing or render ending on another thread turns
+/// it off. A listing caught by that still finds the state its server calls need (it used to
+/// panic, failing whichever test happened to build its router then).
+#[sqlx::test(migrations = "../migrations")]
+async fn routes_are_listed_while_other_threads_render(pool: PgPool) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let app = app(pool).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let flipper = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                drop(leptos::server::SuppressResourceLoad::new());
+            }
+        })
+    };
+    let listed = std::panic::AssertUnwindSafe(|| {
+        for _ in 0..50 {
+            let _router = startup::router(ServerState {
+                app: app.state.clone(),
+                leptos: startup::leptos_options(
+                    std::env::temp_dir().join("scorewatch-no-site"),
+                    "127.0.0.1:0".parse().unwrap(),
+                ),
+            });
+        }
+    });
+    let result = std::panic::catch_unwind(listed);
+    stop.store(true, Ordering::Relaxed);
+    flipper.join().unwrap();
+    assert!(result.is_ok(), "listing the routes panicked");
 }
