@@ -634,9 +634,9 @@ pub enum WindowSpec {
 }
 
 /// Prepares a window for reading: where it starts, where its read ends (excluded) and
-/// where its report says it ends (for `Last`, the first and last prediction's times); None for the newest
-/// predictions of a version that has none. The window's missing column blocks are built
-/// here ([`crate::columns`]).
+/// where its report says it ends (for `Last`, the first and last prediction's times);
+/// None for the newest predictions of a version that has none. The window's missing
+/// column blocks are built here ([`crate::columns`]).
 async fn prepare_window(
     pool: &PgPool,
     model_version: i64,

@@ -77,30 +77,27 @@ pub fn leptos_options(site_root: PathBuf, addr: SocketAddr) -> LeptosOptions {
 /// The whole application: API, probes, pages, server functions and static files.
 pub fn router(state: ServerState) -> Router {
     crate::observe::metrics_handle();
-    let app_state = state.app.clone();
-    // Listing the routes renders the application once, and components start their server
-    // calls right away: they need the state then as on every request.
-    let route_state = state.app.clone();
-    let (routes, _) =
-        generate_route_list_with_exclusions_and_ssg_and_context(app::App, None, move || {
-            provide_context(route_state.clone())
-        });
-    let fallback_state = state.app.clone();
+    // Every render gets the state: each request's, the route listing's (it renders the
+    // application once, and a component's server call can start during it) and the
+    // fallback's.
+    let provide_state = {
+        let app_state = state.app.clone();
+        move || provide_context(app_state.clone())
+    };
+    let (routes, _) = generate_route_list_with_exclusions_and_ssg_and_context(
+        app::App,
+        None,
+        provide_state.clone(),
+    );
     let shell_options = state.leptos.clone();
     crate::api::routes(state.app.settings.batch_body_limit)
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(app_state.clone()),
-            move || app::shell(shell_options.clone()),
-        )
+        .leptos_routes_with_context(&state, routes, provide_state.clone(), move || {
+            app::shell(shell_options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             ServerState,
             _,
-        >(
-            move || provide_context(fallback_state.clone()),
-            app::shell,
-        ))
+        >(provide_state, app::shell))
         .layer(axum::middleware::from_fn_with_state(
             state.app.clone(),
             crate::signin::guard,
