@@ -212,7 +212,9 @@ pub struct ScoreResultView {
     pub probability: f64,
     pub decision: String,
     pub threshold: f64,
-    pub explanation: ExplanationView,
+    /// None when the model cannot be explained; `explanation_notice` says why.
+    pub explanation: Option<ExplanationView>,
+    pub explanation_notice: Option<String>,
 }
 
 /// SHAP contributions (log-odds): base value + contributions + other = raw score.

@@ -3,7 +3,8 @@
 //!
 //! Layout:
 //! - [`catalog`], [`demo`]: the demo data set's columns and its generator / trainer.
-//! - [`scoring`], [`application`]: the model and the typed input it scores.
+//! - [`model_file`], [`scoring`], [`application`]: the model file checked, the loaded
+//!   model, and the typed input it scores.
 //! - [`reference`], [`metrics`]: statistics of the training data and of the model.
 //! - [`embedded`], [`store`]: the database and every query.
 //! - [`registry`]: registering a model version with its reference, loading the active one.
@@ -11,6 +12,7 @@
 //! - [`drift`]: drift statistics and the analysis of a window against the reference.
 //! - [`reports`], [`html_report`]: drift reports over windows of stored predictions, and
 //!   their self-contained HTML form.
+//! - [`numbers`]: numbers as text, read and written exactly.
 //! - [`simulate`]: test-set traffic with injected drift.
 //! - [`writer`], [`backup`]: group commit of predictions, and their JSONL backup.
 //! - [`keys`]: API keys and roles.
@@ -28,6 +30,8 @@ pub mod embedded;
 pub mod html_report;
 pub mod keys;
 pub mod metrics;
+pub mod model_file;
+pub mod numbers;
 pub mod pgarray;
 pub mod predict;
 pub mod reference;

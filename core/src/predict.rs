@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::application::Application;
 use crate::registry::ActiveModel;
-use crate::scoring::Decision;
+use crate::scoring::{Decision, ExplainError};
 use crate::store::{NewPrediction, Source};
 
 /// Scores applications with the active model (one LightGBM call for all of them). The
@@ -76,11 +76,14 @@ pub struct Contribution {
 
 /// Explains each application with its `top` largest contributions (all when `top` is 0 or
 /// larger than the feature count). CPU-bound: call it off the async executor.
+///
+/// # Errors
+/// [`ExplainError::Unavailable`] when the model cannot be explained (linear trees).
 pub fn explain(
     active: &ActiveModel,
     applications: &[Application],
     top: usize,
-) -> Result<Vec<Explanation>> {
+) -> Result<Vec<Explanation>, ExplainError> {
     let model = &active.model;
     let n = model.n_features();
     let mut flat = Vec::with_capacity(applications.len() * n);

@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use sqlx::PgPool;
 
 use crate::artifacts::{self, ModelCard};
+use crate::model_file::ModelFile;
 use crate::reference::{self, DEFAULT_PSI_BINS, DEFAULT_SAMPLE_SIZE};
 use crate::scoring::{Decision, Model};
 use crate::store::{self, ModelVersion, NewModelVersion};
@@ -58,11 +59,14 @@ pub struct InitReport {
     pub reference_refusal_rate: f64,
 }
 
-/// Registers the model (by the SHA-256 of its file), makes it active, and stores the
+/// Registers the model (by the SHA-256 of its text, line endings normalised), makes it active, and stores the
 /// reference statistics and the reference score distribution.
 pub async fn init(pool: &PgPool, opts: &InitOptions) -> Result<InitReport> {
-    let model_text = std::fs::read_to_string(&opts.model)
+    let bytes = std::fs::read(&opts.model)
         .with_context(|| format!("reading the model file {}", opts.model.display()))?;
+    let file = ModelFile::parse(&bytes)
+        .with_context(|| format!("refusing the model file {}", opts.model.display()))?;
+    let model_text = file.text().to_owned();
     let card = opts.card.as_deref().map(ModelCard::read).transpose()?;
     let threshold = opts
         .threshold
@@ -88,9 +92,8 @@ pub async fn init(pool: &PgPool, opts: &InitOptions) -> Result<InitReport> {
     let reference_path = opts.reference.clone();
     let (sample_size, psi_bins, max_rows) =
         (opts.sample_size, opts.psi_bins, opts.max_reference_rows);
-    let text = model_text.clone();
     let computed = tokio::task::spawn_blocking(move || -> Result<_> {
-        let model = Model::from_text(&text, threshold)?;
+        let model = Model::load(&file, threshold)?;
         let importances = model.importances()?;
         let data = reference::read_csv(&reference_path, model.feature_names(), max_rows)?;
         let features = reference::summarize_all(&data, sample_size, psi_bins);
@@ -113,8 +116,10 @@ pub async fn init(pool: &PgPool, opts: &InitOptions) -> Result<InitReport> {
     .await??;
     let (feature_names, importances, features, scores, refusal_rate, n_rows) = computed;
 
+    // Both in one transaction: a failure leaves no model without its reference.
+    let mut tx = pool.begin().await?;
     let (id, new_version) = store::register_model(
-        pool,
+        &mut tx,
         &NewModelVersion {
             sha256: &sha256,
             name: &name,
@@ -126,7 +131,8 @@ pub async fn init(pool: &PgPool, opts: &InitOptions) -> Result<InitReport> {
         },
     )
     .await?;
-    store::store_reference(pool, id, &features, &scores, refusal_rate).await?;
+    store::store_reference(&mut tx, id, &features, &scores, refusal_rate).await?;
+    tx.commit().await?;
     Ok(InitReport {
         model_version: id,
         new_version,

@@ -43,71 +43,63 @@ impl std::str::FromStr for Decision {
     }
 }
 
-/// A LightGBM booster that may be shared between threads.
-struct SharedBooster(lightgbm3::Booster);
+/// A LightGBM booster shared by every thread that scores.
+///
+/// One parsed copy of the model serves all requests: LightGBM's prediction calls take a
+/// shared lock on the booster, and its single-row fast path (the handle prepared once at
+/// load) takes its own lock around its buffers. Requests that find the fast path busy
+/// use the general path of the same booster instead of waiting, so a burst of
+/// concurrent single rows never parses the model again.
+struct SharedBooster {
+    booster: lightgbm3::Booster,
+    /// Held while a thread uses the fast path; `try_lock` decides who does.
+    fast: std::sync::Mutex<()>,
+}
 
-// SAFETY: LightGBM's C API serialises booster access itself: predictions take a shared lock
-// on the booster, training and reloading an exclusive one. This wrapper exposes only
-// prediction calls (no fast-config handle, which would be per-thread state).
+// SAFETY: LightGBM's C API serialises booster access itself (prediction calls take a
+// shared lock on the booster; the fast-path handle locks its own buffers), and this
+// wrapper exposes prediction calls only, never training or reloading.
 unsafe impl Send for SharedBooster {}
 unsafe impl Sync for SharedBooster {}
 
-/// A booster prepared for LightGBM's single-row fast path. Its fast-config handle holds
-/// per-call buffers, so one thread at a time may use it: the pool hands each out to one
-/// caller.
-struct FastBooster(lightgbm3::Booster);
-
-// SAFETY: used by one thread at a time (taken out of the pool's mutex, put back after the
-// call); nothing in it is tied to the thread that created it.
-unsafe impl Send for FastBooster {}
-
-/// Fast single-row boosters, created on demand (one per thread scoring at the same time)
-/// and reused.
-struct FastPool {
-    text: String,
-    free: std::sync::Mutex<Vec<FastBooster>>,
-}
-
-impl FastPool {
-    /// Pools never hold more boosters than this; extra ones are dropped after use.
-    const MAX_IDLE: usize = 16;
-
-    fn new_booster(text: &str) -> Result<FastBooster> {
-        let mut b = lightgbm3::Booster::from_string(text)
-            .context("LightGBM could not read the model text")?;
-        b.single_row_fast_init::<f64>(Some(&serde_json::json!({"num_threads": 1})))
-            .context("preparing LightGBM's single-row path")?;
-        Ok(FastBooster(b))
-    }
-
-    fn predict(&self, row: &[f64]) -> Result<f64> {
-        let taken = self.free.lock().expect("booster pool").pop();
-        let booster = match taken {
-            Some(b) => b,
-            None => Self::new_booster(&self.text)?,
-        };
-        let p = booster
-            .0
-            .predict_single_row_fast(row)
-            .context("LightGBM prediction failed")?;
-        let mut free = self.free.lock().expect("booster pool");
-        if free.len() < Self::MAX_IDLE {
-            free.push(booster);
+impl SharedBooster {
+    fn predict_one(&self, row: &[f64]) -> Result<f64> {
+        let p = match self.fast.try_lock() {
+            Ok(_guard) => self.booster.predict_single_row_fast(row),
+            Err(_) => {
+                self.booster
+                    .predict_with_params(row, row.len() as i32, true, "num_threads=1")
+            }
         }
+        .context("LightGBM prediction failed")?;
         p.first()
             .copied()
             .context("LightGBM returned no prediction")
     }
 }
 
+/// Why SHAP values could not be given.
+#[derive(Debug, thiserror::Error)]
+pub enum ExplainError {
+    /// The model has linear trees, for which LightGBM computes no SHAP values.
+    #[error(
+        "explanations are not available for this model: it has linear trees, for which \
+         LightGBM computes no SHAP values (score without explain=true)"
+    )]
+    Unavailable,
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
 /// A loaded model: the booster, its ordered feature names and the decision threshold.
 pub struct Model {
     booster: SharedBooster,
-    fast: FastPool,
     feature_names: Vec<String>,
     // Fx hashing: looked up once per feature of every request, with trusted keys.
     index: rustc_hash::FxHashMap<String, usize>,
     threshold: f64,
+    objective: crate::model_file::Objective,
+    explainable: bool,
 }
 
 impl std::fmt::Debug for Model {
@@ -120,38 +112,63 @@ impl std::fmt::Debug for Model {
 }
 
 impl Model {
-    /// Loads a model from LightGBM's text format (what `booster.save_model` writes).
+    /// Loads a model from LightGBM's text format (what `booster.save_model` writes),
+    /// checked first by [`ModelFile::parse`](crate::model_file::ModelFile::parse): only
+    /// binary classifiers of LightGBM 4 are accepted.
+    ///
+    /// # Errors
+    /// The file's problem ([`ModelFileError`](crate::model_file::ModelFileError)), a
+    /// threshold outside (0, 1), or LightGBM refusing the text.
     pub fn from_text(text: &str, threshold: f64) -> Result<Self> {
+        let file = crate::model_file::ModelFile::parse(text.as_bytes())?;
+        Self::load(&file, threshold)
+    }
+
+    /// Loads a checked model file. Parses it once, and prepares LightGBM's single-row path.
+    pub fn load(file: &crate::model_file::ModelFile, threshold: f64) -> Result<Self> {
         if !(threshold > 0.0 && threshold < 1.0) {
             bail!("the decision threshold must lie strictly between 0 and 1, got {threshold}");
         }
-        let booster = lightgbm3::Booster::from_string(text)
-            .context("LightGBM could not read the model text")?;
-        if booster.num_classes() != 1 {
+        let mut booster = lightgbm3::Booster::from_string(file.text())
+            .map_err(|e| anyhow::anyhow!("LightGBM could not load the model: {e}"))?;
+        let feature_names = file.feature_names().to_vec();
+        if booster.num_classes() != 1 || booster.num_features() as usize != feature_names.len() {
             bail!(
-                "expected a binary classifier (one output), the model has {} classes",
-                booster.num_classes()
+                "LightGBM read {} outputs and {} features where the file declares 1 and {}",
+                booster.num_classes(),
+                booster.num_features(),
+                feature_names.len()
             );
         }
-        let feature_names = booster
-            .feature_name()
-            .context("reading the model's feature names")?;
+        booster
+            .single_row_fast_init::<f64>(Some(&serde_json::json!({"num_threads": 1})))
+            .context("preparing LightGBM's single-row path")?;
         let index = feature_names
             .iter()
             .enumerate()
             .map(|(i, n)| (n.clone(), i))
             .collect();
         Ok(Self {
-            booster: SharedBooster(booster),
-            // One booster ready, so the first request does not pay for loading it.
-            fast: FastPool {
-                text: text.to_owned(),
-                free: std::sync::Mutex::new(vec![FastPool::new_booster(text)?]),
+            booster: SharedBooster {
+                booster,
+                fast: std::sync::Mutex::new(()),
             },
             feature_names,
             index,
             threshold,
+            objective: file.objective().clone(),
+            explainable: !file.has_linear_trees(),
         })
+    }
+
+    /// The training objective (`binary` with its sigmoid, or `cross_entropy`).
+    pub fn objective(&self) -> &crate::model_file::Objective {
+        &self.objective
+    }
+
+    /// False when LightGBM cannot compute SHAP values for this model (linear trees).
+    pub fn explainable(&self) -> bool {
+        self.explainable
     }
 
     pub fn feature_names(&self) -> &[String] {
@@ -179,11 +196,11 @@ impl Model {
         if rows.len() == n {
             // One application (the API's common case): LightGBM's single-row fast path
             // skips the per-call setup of the general one.
-            return Ok(vec![self.fast.predict(rows)?]);
+            return Ok(vec![self.booster.predict_one(rows)?]);
         }
         let threads = if rows.len() / n >= 1_000 { 0 } else { 1 };
         self.booster
-            .0
+            .booster
             .predict_with_params(rows, n as i32, true, &format!("num_threads={threads}"))
             .context("LightGBM prediction failed")
     }
@@ -192,19 +209,26 @@ impl Model {
     pub fn raw_scores(&self, rows: &[f64]) -> Result<Vec<f64>> {
         self.check_rows(rows)?;
         self.booster
-            .0
+            .booster
             .raw_scores(rows, self.n_features() as i32, true)
             .context("LightGBM raw scores failed")
     }
 
     /// SHAP values (LightGBM's `pred_contrib`): for each row, one contribution per feature in
     /// model order followed by the base value; they add up to the row's raw score.
-    pub fn contributions(&self, rows: &[f64]) -> Result<Vec<f64>> {
+    ///
+    /// # Errors
+    /// [`ExplainError::Unavailable`] for a model with linear trees.
+    pub fn contributions(&self, rows: &[f64]) -> Result<Vec<f64>, ExplainError> {
+        if !self.explainable {
+            return Err(ExplainError::Unavailable);
+        }
         self.check_rows(rows)?;
-        self.booster
-            .0
+        Ok(self
+            .booster
+            .booster
             .predict_contrib(rows, self.n_features() as i32, true)
-            .context("LightGBM contributions failed")
+            .context("LightGBM contributions failed")?)
     }
 
     fn check_rows(&self, rows: &[f64]) -> Result<()> {
@@ -221,7 +245,7 @@ impl Model {
     /// Gain importance per feature, in model feature order.
     pub fn importances(&self) -> Result<Vec<f64>> {
         self.booster
-            .0
+            .booster
             .feature_importance(lightgbm3::ImportanceType::Gain)
             .context("reading feature importances")
     }

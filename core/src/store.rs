@@ -130,10 +130,13 @@ pub struct NewModelVersion<'a> {
     pub model_text: &'a str,
 }
 
-/// Inserts a model version (or finds it by hash) and makes it the active one, in one
-/// transaction. Returns its id and whether it was new.
-pub async fn register_model(pool: &PgPool, m: &NewModelVersion<'_>) -> Result<(i64, bool)> {
-    let mut tx = pool.begin().await?;
+/// Inserts a model version (or finds it by hash) and makes it the active one, in the
+/// caller's transaction (with [`store_reference`], so that nothing is half-registered).
+/// Returns its id and whether it was new.
+pub async fn register_model(
+    tx: &mut sqlx::PgConnection,
+    m: &NewModelVersion<'_>,
+) -> Result<(i64, bool)> {
     let existing: Option<i64> =
         sqlx::query_scalar("SELECT id FROM model_versions WHERE sha256 = $1")
             .bind(m.sha256)
@@ -172,7 +175,6 @@ pub async fn register_model(pool: &PgPool, m: &NewModelVersion<'_>) -> Result<(i
             (id, true)
         }
     };
-    tx.commit().await?;
     Ok((id, new))
 }
 
@@ -197,15 +199,15 @@ pub async fn active_model(pool: &PgPool) -> Result<Option<ModelVersion>> {
     }))
 }
 
-/// Replaces a model version's reference statistics and reference scores.
+/// Replaces a model version's reference statistics and reference scores, in the caller's
+/// transaction.
 pub async fn store_reference(
-    pool: &PgPool,
+    tx: &mut sqlx::PgConnection,
     model_version: i64,
     features: &[FeatureReference],
     scores: &[f64],
     refusal_rate: f64,
 ) -> Result<()> {
-    let mut tx = pool.begin().await?;
     sqlx::query("DELETE FROM training_reference WHERE model_version = $1")
         .bind(model_version)
         .execute(&mut *tx)
@@ -243,7 +245,6 @@ pub async fn store_reference(
     .bind(refusal_rate)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -310,6 +311,37 @@ pub struct NewPrediction {
 /// Rows per INSERT: PostgreSQL takes at most 65,535 bound parameters per statement.
 const ROWS_PER_STATEMENT: usize = 65_535 / 11;
 
+/// How many times a transaction that PostgreSQL aborted as a deadlock victim or a
+/// serialization failure is run again before the error is returned.
+const TRANSIENT_RETRIES: u32 = 5;
+
+/// Whether PostgreSQL aborted the transaction for a reason that a new attempt may not meet:
+/// deadlock_detected (40P01) or serialization_failure (40001). The transaction was rolled
+/// back whole, so running it again counts nothing twice.
+pub fn is_transient(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<sqlx::Error>()
+            .and_then(|e| e.as_database_error())
+            .and_then(|d| d.code())
+            .is_some_and(|code| code == "40P01" || code == "40001")
+    })
+}
+
+/// Whether to run a failed transaction again: true (after waiting 20, 40, 80... ms) when
+/// PostgreSQL aborted it as transient ([`is_transient`]) and fewer than
+/// [`TRANSIENT_RETRIES`] retries were made; counts the retry in `retries`.
+pub async fn retry_after(e: &anyhow::Error, retries: &mut u32) -> bool {
+    if *retries >= TRANSIENT_RETRIES || !is_transient(e) {
+        return false;
+    }
+    *retries += 1;
+    metrics::counter!("scorewatch_db_transient_retries_total").increment(1);
+    tracing::warn!(error = %format!("{e:#}"), retries = *retries, "transaction aborted by PostgreSQL; running it again");
+    tokio::time::sleep(std::time::Duration::from_millis(10 << *retries)).await;
+    true
+}
+
 /// Stores predictions in one transaction (all or none).
 pub async fn insert_predictions(pool: &PgPool, rows: &[NewPrediction]) -> Result<()> {
     insert(pool, rows, false).await.map(|_| ())
@@ -332,25 +364,45 @@ pub async fn insert_predictions_on(
     if rows.is_empty() {
         return Ok(());
     }
-    let mut tx = conn.begin().await?;
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        insert_chunk(&mut tx, chunk, false, slot).await?;
+    let mut retries = 0;
+    loop {
+        let attempt = async {
+            let mut tx = conn.begin().await?;
+            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                insert_chunk(&mut tx, chunk, false, slot).await?;
+            }
+            tx.commit().await.context("committing predictions")
+        }
+        .await;
+        match attempt {
+            Err(e) if retry_after(&e, &mut retries).await => continue,
+            done => return done,
+        }
     }
-    tx.commit().await.context("committing predictions")?;
-    Ok(())
 }
 
 async fn insert(pool: &PgPool, rows: &[NewPrediction], skip_existing: bool) -> Result<u64> {
     if rows.is_empty() {
         return Ok(0);
     }
-    let mut tx = pool.begin().await?;
-    let mut inserted = 0;
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        inserted += insert_chunk(&mut tx, chunk, skip_existing, crate::traffic::OTHER_SLOT).await?;
+    let mut retries = 0;
+    loop {
+        let attempt = async {
+            let mut tx = pool.begin().await?;
+            let mut inserted = 0;
+            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                inserted +=
+                    insert_chunk(&mut tx, chunk, skip_existing, crate::traffic::OTHER_SLOT).await?;
+            }
+            tx.commit().await.context("committing predictions")?;
+            anyhow::Ok(inserted)
+        }
+        .await;
+        match attempt {
+            Err(e) if retry_after(&e, &mut retries).await => continue,
+            done => return done,
+        }
     }
-    tx.commit().await.context("committing predictions")?;
-    Ok(inserted)
 }
 
 /// Inserts rows and adds those inserted to the traffic summaries.

@@ -143,23 +143,24 @@ pub async fn read_prediction(id: String) -> Result<Option<PredictionDetailView>,
             }
         })
         .collect();
-    let explanation = if p.model_version == state.model.version.id {
-        let active = state.model.clone();
-        let (values, client) = (p.features.clone(), p.sk_id_curr);
-        let explained = tokio::task::spawn_blocking(move || {
-            let application = Application::from_values(client, &values, &active.model)?;
-            predict::explain(&active, &[application], 15)
-        })
-        .await
-        .map_err(|e| ServerFnError::new(format!("explaining stopped: {e}")))?
-        .map_err(|e| {
-            tracing::error!(error = %format!("{e:#}"), "explaining a stored prediction");
-            ServerFnError::new("the model could not explain this prediction")
-        })?;
-        explained.first().map(crate::dto::explanation_view)
-    } else {
-        None
-    };
+    let explanation =
+        if p.model_version == state.model.version.id && state.model.model.explainable() {
+            let active = state.model.clone();
+            let (values, client) = (p.features.clone(), p.sk_id_curr);
+            let explained = tokio::task::spawn_blocking(move || {
+                let application = Application::from_values(client, &values, &active.model)?;
+                anyhow::Ok(predict::explain(&active, &[application], 15)?)
+            })
+            .await
+            .map_err(|e| ServerFnError::new(format!("explaining stopped: {e}")))?
+            .map_err(|e| {
+                tracing::error!(error = %format!("{e:#}"), "explaining a stored prediction");
+                ServerFnError::new("the model could not explain this prediction")
+            })?;
+            explained.first().map(crate::dto::explanation_view)
+        } else {
+            None
+        };
     Ok(Some(PredictionDetailView {
         row: prediction_row(&p),
         threshold: p.threshold,
@@ -452,8 +453,9 @@ fn DetailView(detail: PredictionDetailView) -> impl IntoView {
             None => {
                 view! {
                     <p class="muted">
-                        "This decision was made by another model version than the active one; "
-                        "its explanation is not available here."
+                        "No explanation: either this decision was made by another model version "
+                        "than the active one, or the model has linear trees, for which LightGBM "
+                        "computes no SHAP values."
                     </p>
                 }
                     .into_any()
