@@ -82,3 +82,17 @@ export SCOREWATCH_API_KEY SCOREWATCH_VIEWER_KEY SCOREWATCH_OFFICER_KEY
 SCOREWATCH_ADMIN_KEY="$(cat target/test-run/e2e-data/admin-key)"
 export SCOREWATCH_ADMIN_KEY
 node --test --test-concurrency=1 end2end/tests/
+
+# The numbers scorewatch writes, read by its users' tools: pandas (both parsers) and
+# Python's float and json read the demo's CSV files and the browser-test server's JSONL
+# backup exactly (scripts/check_written_numbers.py says what is checked).
+PYCHECK="$SW_ROOT/.tools/pycheck"
+if [ ! -x "$PYCHECK/bin/python" ] || ! "$PYCHECK/bin/python" -c "import pandas" 2>/dev/null; then
+  say "installing pandas into .tools/pycheck (for the written-numbers check)"
+  python3 -m venv "$PYCHECK" || die "python3 -m venv failed (install python3-venv)"
+  "$PYCHECK/bin/pip" install -q --disable-pip-version-check "pandas>=2.2" numpy ||
+    die "could not install pandas from PyPI"
+fi
+say "written numbers: demo CSV files and the JSONL backup, read by pandas and Python"
+"$PYCHECK/bin/python" scripts/check_written_numbers.py artifacts/test.csv.gz artifacts/reference.csv.gz \
+  target/test-run/e2e-data/backup/*.jsonl

@@ -119,7 +119,7 @@ impl BackupWriter {
         }
         let (_, out) = self.current.as_mut().expect("opened above");
         for row in rows {
-            serde_json::to_writer(&mut *out, &Record::from(row))?;
+            crate::numbers::write_json(&mut *out, &Record::from(row))?;
             out.write_all(b"\n")?;
         }
         out.flush().context("writing the prediction backup")?;

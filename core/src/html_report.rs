@@ -22,22 +22,45 @@ pub struct Histogram {
 }
 
 /// Shares of reference and window values on 20 equal bins between the reference's 1st
-/// and 99th percentiles (values outside fall in the end bins).
+/// and 99th percentiles (values outside fall in the end bins): `edges` are the 21 bin
+/// bounds in the values' units, `reference` and `current` 20 shares each. The reference
+/// ascending; values finite, of any magnitude: a range wider than `f64::MAX` is binned in
+/// halved units, one whose bins would be subnormal in units scaled by 2^512 (both exact),
+/// so the edges stay finite and in order and every value finds its bin. None when a
+/// sample is empty.
 pub fn histogram(feature: &str, sorted_reference: &[f64], current: &[f64]) -> Option<Histogram> {
     if sorted_reference.is_empty() || current.is_empty() {
         return None;
     }
-    let lo = crate::reference::quantile_sorted(sorted_reference, 0.01);
+    let mut lo = crate::reference::quantile_sorted(sorted_reference, 0.01);
     let mut hi = crate::reference::quantile_sorted(sorted_reference, 0.99);
     if hi <= lo {
-        hi = lo + 1.0;
+        // A unit range; beyond 2^44 in magnitude, where it would leave too few distinct
+        // numbers for the edges, 2^-44 of the magnitude.
+        let pad = 1.0f64.max(lo.abs() * crate::reference::pow2(-44));
+        if lo + pad <= f64::MAX {
+            hi = lo + pad;
+        } else {
+            (lo, hi) = (lo - pad, lo);
+        }
     }
-    let width = (hi - lo) / BINS as f64;
-    let edges: Vec<f64> = (0..=BINS).map(|i| lo + width * i as f64).collect();
+    let s = if !(hi - lo).is_finite() {
+        0.5
+    } else if (hi - lo) / (BINS as f64) < f64::MIN_POSITIVE {
+        crate::reference::pow2(512)
+    } else {
+        1.0
+    };
+    let (lo_s, hi_s) = (lo * s, hi * s);
+    let width = (hi_s - lo_s) / BINS as f64;
+    let edges: Vec<f64> = (0..=BINS)
+        .map(|i| ((lo_s + width * i as f64) / s).clamp(-f64::MAX, f64::MAX))
+        .collect();
     let shares = |values: &[f64]| {
         let mut counts = [0.0; BINS];
         for &v in values {
-            let i = ((v - lo) / width).floor();
+            // Infinite when `v * s` overflows (s > 1): the end bins, as it should.
+            let i = ((v * s - lo_s) / width).floor();
             let i = if i.is_nan() {
                 0
             } else {
@@ -110,6 +133,7 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// A value rounded for people.
 fn num(v: Option<f64>, digits: usize) -> String {
     match v {
         Some(x) if x.is_finite() => {
@@ -121,6 +145,28 @@ fn num(v: Option<f64>, digits: usize) -> String {
         }
         _ => "".into(),
     }
+}
+
+/// A table cell: the value rounded for people, and exactly (the shortest text that reads
+/// back to the same double) in `data-v`, which the table sorts by and a script can read.
+fn cell(v: Option<f64>, digits: usize) -> String {
+    match v {
+        Some(x) if x.is_finite() => format!(
+            r#"<td data-v="{}">{}</td>"#,
+            crate::numbers::shortest(x),
+            num(v, digits)
+        ),
+        _ => "<td></td>".into(),
+    }
+}
+
+/// A share as a percentage cell, exact in `data-v` (the share itself, not the percentage).
+fn percent(share: f64) -> String {
+    format!(
+        r#"<td data-v="{}">{:.1}%</td>"#,
+        crate::numbers::shortest(share),
+        100.0 * share
+    )
 }
 
 fn status_colour(status: &str) -> &'static str {
@@ -238,22 +284,22 @@ tr.drift td{{background:#fdecea}}.charts{{display:flex;flex-wrap:wrap;gap:12px}}
     for f in features {
         let _ = write!(
             out,
-            "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}%</td><td>{:.1}%</td><td>{}</td><td>{}</td></tr>",
+            "<tr{}><td>{}</td><td>{}</td>{}{}{}{}{}{}{}{}{}{}{}{}<td>{}</td></tr>",
             if f.drift { r#" class="drift""# } else { "" },
             esc(&f.feature),
             esc(&f.test),
-            num(f.ks_statistic, 3),
-            num(f.ks_p_value, 4),
-            num(f.chi2_statistic, 2),
-            num(f.chi2_p_value, 4),
-            num(f.missing_p_value, 4),
-            num(f.p_adjusted, 4),
-            num(f.psi, 3),
-            num(f.wasserstein_norm, 3),
-            num(f.jensen_shannon, 3),
-            100.0 * f.missing_rate_ref,
-            100.0 * f.missing_rate_cur,
-            num(f.importance, 1),
+            cell(f.ks_statistic, 3),
+            cell(f.ks_p_value, 4),
+            cell(f.chi2_statistic, 2),
+            cell(f.chi2_p_value, 4),
+            cell(f.missing_p_value, 4),
+            cell(f.p_adjusted, 4),
+            cell(f.psi, 3),
+            cell(f.wasserstein_norm, 3),
+            cell(f.jensen_shannon, 3),
+            percent(f.missing_rate_ref),
+            percent(f.missing_rate_cur),
+            cell(f.importance, 1),
             if f.drift { "yes" } else { "" }
         );
     }
@@ -261,7 +307,7 @@ tr.drift td{{background:#fdecea}}.charts{{display:flex;flex-wrap:wrap;gap:12px}}
 const t=document.getElementById('features'),b=t.tBodies[0];
 document.getElementById('filter').addEventListener('input',e=>{const q=e.target.value.toLowerCase();for(const r of b.rows)r.hidden=!r.cells[0].textContent.toLowerCase().includes(q);});
 t.tHead.addEventListener('click',e=>{const i=e.target.cellIndex;if(i===undefined)return;const asc=t.dataset.col==i&&t.dataset.dir!='asc';t.dataset.col=i;t.dataset.dir=asc?'asc':'desc';
-const v=c=>{const s=c.cells[i].textContent.replace('%','');const x=parseFloat(s);return isNaN(x)?s:x;};
+const v=c=>{const d=c.cells[i].dataset.v;if(d!==undefined)return parseFloat(d);return c.cells[i].textContent;};
 [...b.rows].sort((p,q)=>{const x=v(p),y=v(q);const r=typeof x=='number'&&typeof y=='number'?x-y:String(x).localeCompare(String(y));return asc?r:-r;}).forEach(r=>b.appendChild(r));});
 </script></body></html>"#);
     out

@@ -76,54 +76,12 @@ pub async fn score_application(input: ScoreInput) -> Result<ScoreResultView, Ser
     crate::auth::require(crate::auth::Need::Score).await?;
     use scorewatch_core::application::Application;
     use scorewatch_core::predict;
+    use scorewatch_core::scoring::ExplainError;
     use scorewatch_core::state::AppState;
     use scorewatch_core::store::Source;
     use scorewatch_core::writer::WriteError;
     let state = expect_context::<AppState>();
-    // The paste is either the features object itself or a whole application
-    // (`{"sk_id_curr": ..., "features": {...}}`, as the API takes it).
-    let mut sk_id_curr = serde_json::Value::Null;
-    let mut object = match input.json.trim() {
-        "" => serde_json::Map::new(),
-        text => match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(serde_json::Value::Object(mut m)) => match m.remove("features") {
-                Some(serde_json::Value::Object(features)) => {
-                    sk_id_curr = m.remove("sk_id_curr").unwrap_or_default();
-                    features
-                }
-                Some(_) => return Err(ServerFnError::new(
-                    "`features` in the pasted JSON must be an object of feature names and values",
-                )),
-                None => m,
-            },
-            Ok(_) => {
-                return Err(ServerFnError::new(
-                    "the pasted JSON must be an object of feature names and values",
-                ))
-            }
-            Err(e) => {
-                return Err(ServerFnError::new(format!(
-                    "the pasted JSON is not valid: {e}"
-                )))
-            }
-        },
-    };
-    for (name, value) in input.fields {
-        let value = value.trim();
-        if value.is_empty() {
-            continue;
-        }
-        let number: f64 = value
-            .parse()
-            .ok()
-            .filter(|v: &f64| v.is_finite())
-            .ok_or_else(|| ServerFnError::new(format!("{name}: `{value}` is not a number")))?;
-        object.insert(name, serde_json::json!(number));
-    }
-    let body = serde_json::to_vec(&serde_json::json!({
-        "sk_id_curr": sk_id_curr,
-        "features": serde_json::Value::Object(object),
-    }))?;
+    let body = application_json(input).map_err(ServerFnError::new)?;
     let application = Application::from_json(&body, &state.model.model)
         .map_err(|e| ServerFnError::new(format!("the application is not valid JSON: {e}")))?
         .map_err(|e| ServerFnError::new(e.to_string()))?;
@@ -131,8 +89,12 @@ pub async fn score_application(input: ScoreInput) -> Result<ScoreResultView, Ser
     let (rows, explanation) = tokio::task::spawn_blocking(move || {
         let apps = [application];
         let rows = predict::score(&active, &apps, Source::Ui, None)?;
-        let mut explanations = predict::explain(&active, &apps, SHOWN_CONTRIBUTIONS)?;
-        anyhow::Ok((rows, explanations.remove(0)))
+        let explanation = match predict::explain(&active, &apps, SHOWN_CONTRIBUTIONS) {
+            Ok(mut explanations) => Ok(explanations.remove(0)),
+            Err(ExplainError::Unavailable) => Err(ExplainError::Unavailable.to_string()),
+            Err(ExplainError::Failed(e)) => return Err(e),
+        };
+        anyhow::Ok((rows, explanation))
     })
     .await
     .map_err(|e| ServerFnError::new(format!("scoring stopped: {e}")))?
@@ -156,8 +118,60 @@ pub async fn score_application(input: ScoreInput) -> Result<ScoreResultView, Ser
         probability: p.probability,
         decision: p.decision.as_str().to_string(),
         threshold: p.threshold,
-        explanation: crate::dto::explanation_view(&explanation),
+        explanation: explanation.as_ref().ok().map(crate::dto::explanation_view),
+        explanation_notice: explanation.err(),
     })
+}
+
+/// The form's fields and its pasted JSON as one application in the API's JSON form. Field
+/// text is read with Rust's correctly rounded parser and pasted JSON with serde_json's
+/// (`float_roundtrip`); both are written back shortest, so every value reaches the model
+/// as the double its text denotes. Errors say which field or what in the paste is wrong.
+#[cfg(feature = "ssr")]
+fn application_json(input: ScoreInput) -> Result<Vec<u8>, String> {
+    // The paste is either the features object itself or a whole application
+    // (`{"sk_id_curr": ..., "features": {...}}`, as the API takes it).
+    let mut sk_id_curr = serde_json::Value::Null;
+    let mut object = match input.json.trim() {
+        "" => serde_json::Map::new(),
+        text => match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(serde_json::Value::Object(mut m)) => match m.remove("features") {
+                Some(serde_json::Value::Object(features)) => {
+                    sk_id_curr = m.remove("sk_id_curr").unwrap_or_default();
+                    features
+                }
+                Some(_) => {
+                    return Err(
+                        "`features` in the pasted JSON must be an object of feature \
+                                names and values"
+                            .into(),
+                    )
+                }
+                None => m,
+            },
+            Ok(_) => {
+                return Err("the pasted JSON must be an object of feature names and values".into())
+            }
+            Err(e) => return Err(format!("the pasted JSON is not valid: {e}")),
+        },
+    };
+    for (name, value) in input.fields {
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        let number: f64 = value
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite())
+            .ok_or_else(|| format!("{name}: `{value}` is not a number"))?;
+        object.insert(name, serde_json::json!(number));
+    }
+    serde_json::to_vec(&serde_json::json!({
+        "sk_id_curr": sk_id_curr,
+        "features": serde_json::Value::Object(object),
+    }))
+    .map_err(|e| e.to_string())
 }
 
 #[component]
@@ -327,7 +341,17 @@ fn ScoreResult(result: ScoreResultView) -> impl IntoView {
                     </dd>
                 </div>
             </dl>
-            <ContributionsView explanation=result.explanation id="score-contributions"/>
+            {match (result.explanation, result.explanation_notice) {
+                (Some(e), _) => view! { <ContributionsView explanation=e id="score-contributions"/> }.into_any(),
+                (None, notice) => {
+                    view! {
+                        <p class="muted" data-testid="score-explanation-notice">
+                            {notice.unwrap_or_default()}
+                        </p>
+                    }
+                        .into_any()
+                }
+            }}
         </div>
     }
 }
@@ -391,5 +415,43 @@ pub fn ContributionsView(explanation: ExplanationView, id: &'static str) -> impl
                 </tbody>
             </table>
         </div>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// Form fields and pasted JSON both reach the application JSON as the exact double
+    /// their text denotes (random bit patterns, subnormals, -0.0).
+    #[test]
+    fn form_and_pasted_values_keep_every_bit() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        for i in 0..20_000 {
+            let x = if i % 3 == 0 {
+                f64::from_bits(rng.gen::<u64>() & 0x800f_ffff_ffff_ffff)
+            } else {
+                f64::from_bits(rng.gen())
+            };
+            if !x.is_finite() {
+                continue;
+            }
+            let text = if i % 2 == 0 {
+                format!("{x:?}")
+            } else {
+                format!("{x}")
+            };
+            let input = ScoreInput {
+                fields: vec![("A".into(), text.clone())],
+                json: format!("{{\"B\": {x:?}}}"),
+            };
+            let body = application_json(input).unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            for name in ["A", "B"] {
+                let got = v["features"][name].as_f64().unwrap();
+                assert_eq!(got.to_bits(), x.to_bits(), "{name}: {text}");
+            }
+        }
     }
 }
