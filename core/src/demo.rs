@@ -146,7 +146,20 @@ fn calibrate_intercept(logits: &[f64], rate: f64) -> f64 {
     0.5 * (lo + hi)
 }
 
-/// Rounds to six significant digits: keeps the files small and the values plausible.
+/// Amounts are recorded in cents: the double nearest to a whole number of cents.
+fn cents(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// `x` to `d` decimals, as a source that records that many keeps it (scores, ratios of a
+/// building survey, a region's population share).
+fn decimals(x: f64, d: i32) -> f64 {
+    let scale = 10f64.powi(d);
+    (x * scale).round() / scale
+}
+
+/// Rounds to six significant digits, for statistics without a natural unit (variances,
+/// ratios of amounts): keeps the files small and the values plausible.
 fn round_sig(x: f64) -> f64 {
     if x == 0.0 || !x.is_finite() {
         return x;
@@ -201,15 +214,19 @@ fn draw_applicant(columns: &[Column], rng: &mut ChaCha8Rng) -> (Vec<f64>, f64) {
         .min(cap)
         .max(0.05)
     });
-    let income = LogNormal::new((147_150f64).ln() + 0.1 * (-risk), 0.5)
-        .expect("valid lognormal")
-        .sample(rng)
-        .clamp(25_650.0, 5_000_000.0);
-    let credit = (income
-        * LogNormal::new(1.2, 0.55)
+    let income = cents(
+        LogNormal::new((147_150f64).ln() + 0.1 * (-risk), 0.5)
             .expect("valid lognormal")
-            .sample(rng))
-    .clamp(45_000.0, 4_050_000.0);
+            .sample(rng)
+            .clamp(25_650.0, 5_000_000.0),
+    );
+    let credit = cents(
+        (income
+            * LogNormal::new(1.2, 0.55)
+                .expect("valid lognormal")
+                .sample(rng))
+        .clamp(45_000.0, 4_050_000.0),
+    );
     let payment_rate = (0.05 + 0.012 * risk + normal(rng, 0.0, 0.018)).clamp(0.0223, 0.1245);
     let ext_mu = [0.2, 0.55, 0.2];
     let mut ext = [0.0; 3];
@@ -262,28 +279,31 @@ fn draw_applicant(columns: &[Column], rng: &mut ChaCha8Rng) -> (Vec<f64>, f64) {
                 None => 0.0,
                 Some(chosen) => f64::from(u8::from(chosen == *level)),
             },
-            Recipe::Building { measure, mean } => {
-                let base = *buildings.entry(measure).or_insert_with(|| {
-                    let sparse = matches!(
-                        *measure,
-                        "COMMONAREA"
-                            | "NONLIVINGAPARTMENTS"
-                            | "LIVINGAPARTMENTS"
-                            | "FLOORSMIN"
-                            | "YEARS_BUILD"
-                    );
-                    (building_present && !(sparse && rng.gen::<f64>() < 0.35)).then(|| {
-                        let concentration = 8.0;
-                        Beta::new(mean * concentration, (1.0 - mean) * concentration)
-                            .expect("valid beta")
-                            .sample(rng)
-                    })
-                });
-                match base {
-                    None => f64::NAN,
-                    Some(v) => (v * rng.gen_range(0.93..1.07)).clamp(0.0, 1.0),
-                }
-            }
+            Recipe::Building { measure, mean } => decimals(
+                {
+                    let base = *buildings.entry(measure).or_insert_with(|| {
+                        let sparse = matches!(
+                            *measure,
+                            "COMMONAREA"
+                                | "NONLIVINGAPARTMENTS"
+                                | "LIVINGAPARTMENTS"
+                                | "FLOORSMIN"
+                                | "YEARS_BUILD"
+                        );
+                        (building_present && !(sparse && rng.gen::<f64>() < 0.35)).then(|| {
+                            let concentration = 8.0;
+                            Beta::new(mean * concentration, (1.0 - mean) * concentration)
+                                .expect("valid beta")
+                                .sample(rng)
+                        })
+                    });
+                    match base {
+                        None => f64::NAN,
+                        Some(v) => (v * rng.gen_range(0.93..1.07)).clamp(0.0, 1.0),
+                    }
+                },
+                4,
+            ),
             Recipe::Count { mean, missing } => {
                 if rng.gen::<f64>() < *missing {
                     f64::NAN
@@ -304,13 +324,13 @@ fn draw_applicant(columns: &[Column], rng: &mut ChaCha8Rng) -> (Vec<f64>, f64) {
                     let (center, spread, count) = *aggregates
                         .entry((*table, *quantity))
                         .or_insert_with(|| aggregate_latent(*base, profile.risk, rng));
-                    aggregate_value(*stat, center, spread, count)
+                    aggregate_value(*stat, *base, center, spread, count)
                 } else {
                     f64::NAN
                 }
             }
         };
-        row.push(round_sig(value));
+        row.push(value);
     }
     let logit = default_logit(columns, &row, &profile, rng);
     (row, logit)
@@ -382,27 +402,51 @@ fn aggregate_latent(base: Base, risk: f64, rng: &mut ChaCha8Rng) -> (f64, f64, f
     }
 }
 
-fn aggregate_value(stat: Stat, center: f64, spread: f64, count: f64) -> f64 {
+/// One aggregate of `count` related records, with the precision real records give it:
+/// each record's value is whole days, whole hours, a count, or an amount in cents, so a
+/// minimum, maximum or sum is one of those, a mean is a sum over `count` (k/n), a share of
+/// records with a property is k/n; variances and ratios keep six significant digits.
+fn aggregate_value(stat: Stat, base: Base, center: f64, spread: f64, count: f64) -> f64 {
+    if let Base::Share(_) = base {
+        // k of the `count` records have the property.
+        let k = (center * count).round().clamp(0.0, count);
+        let p = k / count;
+        return match stat {
+            Stat::Mean => p,
+            Stat::Min => f64::from(u8::from(k == count)),
+            Stat::Max => f64::from(u8::from(k > 0.0)),
+            Stat::Sum => k,
+            Stat::Size => count,
+            Stat::Var if count < 2.0 => f64::NAN,
+            Stat::Var => p * (1.0 - p) * count / (count - 1.0),
+        };
+    }
+    let unit: fn(f64) -> f64 = match base {
+        Base::Amount(_) => cents,
+        Base::Ratio => round_sig,
+        _ => f64::round,
+    };
     match stat {
-        Stat::Mean => center,
-        Stat::Min => (center - spread).max(if center >= 0.0 { 0.0 } else { f64::MIN }),
-        Stat::Max => center + spread,
+        Stat::Mean => unit(center * count) / count,
+        Stat::Min => unit((center - spread).max(if center >= 0.0 { 0.0 } else { f64::MIN })),
+        Stat::Max => unit(center + spread),
         Stat::Var if count < 2.0 => f64::NAN,
-        Stat::Var => spread * spread,
-        Stat::Sum => center * count,
+        Stat::Var => round_sig(spread * spread),
+        Stat::Sum => unit(center * count),
         Stat::Size => count,
     }
 }
 
 fn driver_value(d: Driver, p: &Profile, rng: &mut ChaCha8Rng) -> f64 {
-    let annuity = p.credit * p.payment_rate;
+    let annuity = cents(p.credit * p.payment_rate);
     let days_employed = p
         .years_employed
         .map_or(DAYS_EMPLOYED_ANOMALY, |y| -(y * 365.25).round());
     match d {
-        Driver::ExtSource1 => present(p.ext_present[0], p.ext[0]),
-        Driver::ExtSource2 => present(p.ext_present[1], p.ext[1]),
-        Driver::ExtSource3 => present(p.ext_present[2], p.ext[2]),
+        // External scores come from bureaus with six decimals.
+        Driver::ExtSource1 => present(p.ext_present[0], decimals(p.ext[0], 6)),
+        Driver::ExtSource2 => present(p.ext_present[1], decimals(p.ext[1], 6)),
+        Driver::ExtSource3 => present(p.ext_present[2], decimals(p.ext[2], 6)),
         Driver::DaysBirth => -(p.age_years * 365.25).round(),
         Driver::DaysEmployed => days_employed,
         Driver::DaysRegistration => {
@@ -417,8 +461,12 @@ fn driver_value(d: Driver, p: &Profile, rng: &mut ChaCha8Rng) -> f64 {
         Driver::AmtIncome => p.income,
         Driver::AmtCredit => p.credit,
         Driver::AmtAnnuity => annuity,
-        Driver::AmtGoodsPrice => present(rng.gen::<f64>() >= 0.001, p.credit * p.goods_ratio),
-        Driver::RegionPopulation => Beta::new(2.0, 90.0).expect("valid beta").sample(rng),
+        Driver::AmtGoodsPrice => {
+            present(rng.gen::<f64>() >= 0.001, cents(p.credit * p.goods_ratio))
+        }
+        Driver::RegionPopulation => {
+            decimals(Beta::new(2.0, 90.0).expect("valid beta").sample(rng), 6)
+        }
         Driver::OwnCarAge => present(
             p.own_car,
             Exp::new(1.0f64 / 12.0)
@@ -440,7 +488,8 @@ fn driver_value(d: Driver, p: &Profile, rng: &mut ChaCha8Rng) -> f64 {
         Driver::IncomeCreditPerc => p.income / p.credit,
         Driver::IncomePerPerson => p.income / p.family,
         Driver::AnnuityIncomePerc => annuity / p.income,
-        Driver::PaymentRate => p.payment_rate,
+        // Derived features are computed from the recorded amounts.
+        Driver::PaymentRate => annuity / p.credit,
         Driver::EducationHigher => f64::from(u8::from(p.higher_education)),
     }
 }
@@ -485,7 +534,8 @@ fn default_logit(columns: &[Column], row: &[f64], p: &Profile, rng: &mut ChaCha8
 }
 
 /// Writes a CSV (gzip-compressed): `SK_ID_CURR`, optionally `TARGET`, then the features;
-/// a missing value is an empty field.
+/// a missing value is an empty field, every other value its shortest exact text
+/// ([`crate::numbers::shortest`]), which pandas reads back bit for bit.
 pub fn write_csv_gz(
     path: &Path,
     data: &Generated,
@@ -513,7 +563,7 @@ pub fn write_csv_gz(
             if v.is_nan() {
                 String::new()
             } else {
-                v.to_string()
+                crate::numbers::shortest(*v)
             }
         }));
         out.write_record(&record)?;
@@ -733,6 +783,35 @@ mod tests {
         assert_eq!(bits(&a), bits(&b));
         assert_eq!(a.target, b.target);
         assert_ne!(bits(&a), bits(&generate(300, 12, 1)));
+    }
+
+    /// Values carry the precision of their source: no share of records like 5e-166, amounts
+    /// in whole cents, days and counts whole, shares of records k/n.
+    #[test]
+    fn values_carry_the_precision_of_their_source() {
+        let g = generate(3_000, 42, 1);
+        let names = g.feature_names();
+        for (j, name) in names.iter().enumerate() {
+            // Means, variances and ratios are computed from records, not recorded.
+            let derived = ["_MEAN", "_VAR", "_PERC", "_RATIO"]
+                .iter()
+                .any(|s| name.ends_with(s));
+            let kind_amount = name.contains("AMT_") && !derived;
+            let kind_days = name.contains("DAYS_") && !derived;
+            for row in &g.rows {
+                let x = row[j];
+                if x.is_nan() || x == 0.0 {
+                    continue;
+                }
+                assert!(x.abs() >= 1e-6, "{name} = {x:e}: no real record is that small");
+                if kind_amount {
+                    assert_eq!(cents(x), x, "{name} = {x}: amounts are whole cents");
+                }
+                if kind_days {
+                    assert_eq!(x.round(), x, "{name} = {x}: days are whole");
+                }
+            }
+        }
     }
 
     #[test]
