@@ -10,4 +10,7 @@ cargo leptos build --release
 
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}"
 say "starting: embedded PostgreSQL in .scorewatch/pg unless DATABASE_URL is set"
+# The local demo opts out of sign-in for direct visits (requests through a proxy still
+# sign in); a --dashboard-sign-in flag among the arguments overrides it.
+export SCOREWATCH_DASHBOARD_SIGN_IN="${SCOREWATCH_DASHBOARD_SIGN_IN:-auto}"
 exec target/release/scorewatch serve "$@"

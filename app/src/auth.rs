@@ -1,6 +1,7 @@
 //! Dashboard sign-in: an API key of role viewer, officer or admin opens a session kept in
 //! an HTTP-only cookie. Viewers read, officers also score, admins also run drift detection.
-//! A server started with sign-in off (the loopback-only default) treats everyone as admin.
+//! A server started without sign-in (`--dashboard-sign-in auto` on loopback for direct
+//! visits, or `never`) treats those visitors as admin.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -23,27 +24,38 @@ pub enum Need {
     Admin,
 }
 
+/// Whether a request with these headers must sign in: never treats a request that came
+/// through a proxy (`Forwarded`, `X-Forwarded-For`, `X-Real-IP`) as the local user.
+#[cfg(feature = "ssr")]
+pub fn sign_in_required(
+    policy: scorewatch_core::state::DashboardSignIn,
+    headers: &http::HeaderMap,
+) -> bool {
+    const FORWARDING: [&str; 3] = ["forwarded", "x-forwarded-for", "x-real-ip"];
+    policy.required(FORWARDING.iter().any(|h| headers.contains_key(*h)))
+}
+
 /// The caller of the current request, checked against `need`. Errors say what to do.
 #[cfg(feature = "ssr")]
 pub async fn require(need: Need) -> Result<UserView, ServerFnError> {
     use scorewatch_core::keys::{self, Permission};
     use scorewatch_core::state::AppState;
     let state = expect_context::<AppState>();
-    if !state.settings.dashboard_sign_in {
+    let parts = use_context::<http::request::Parts>();
+    let empty = http::HeaderMap::new();
+    let headers = parts.as_ref().map_or(&empty, |p| &p.headers);
+    if !sign_in_required(state.settings.dashboard_sign_in, headers) {
         return Ok(UserView {
             name: "local user".into(),
             role: "admin".into(),
             signed_in: false,
         });
     }
-    let token = use_context::<http::request::Parts>().and_then(|parts| {
-        parts
-            .headers
-            .get_all(http::header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|c| keys::session_token(c).map(str::to_owned))
-    });
+    let token = headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| keys::session_token(c).map(str::to_owned));
     let caller = match token {
         Some(t) => keys::session_caller(&state.pool, &t)
             .await

@@ -137,7 +137,7 @@ fn UserBadge() -> impl IntoView {
                             }
                             Ok(Some(_)) => {
                                 view! {
-                                    <span title="The server listens on loopback only: no sign-in">
+                                    <span title="Direct visit to a server that listens on loopback only: no sign-in">
                                         "local admin"
                                     </span>
                                 }

@@ -19,9 +19,33 @@ pub struct ApiSettings {
     pub batch_body_limit: usize,
     /// Require an API key on the API (off only for local experiments).
     pub require_keys: bool,
-    /// Require signing in to the dashboard (off: everyone who reaches it is an admin,
-    /// the single-user default of a server that listens on loopback only).
-    pub dashboard_sign_in: bool,
+    /// Who must sign in to the dashboard.
+    pub dashboard_sign_in: DashboardSignIn,
+}
+
+/// Who must sign in to the dashboard (with an API key of role viewer, officer or admin).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DashboardSignIn {
+    /// Everyone (the default).
+    Always,
+    /// Everyone whose request came through a proxy (it carries `Forwarded`,
+    /// `X-Forwarded-For` or `X-Real-IP`); a direct visitor of a server that listens on
+    /// loopback only is the machine's own user and acts as admin. The local demo's choice.
+    LocalUnproxied,
+    /// Nobody: whoever reaches the dashboard is an admin.
+    Never,
+}
+
+impl DashboardSignIn {
+    /// Whether a request must come with a session; `forwarded` is true when it carries a
+    /// proxy's forwarding header.
+    pub fn required(self, forwarded: bool) -> bool {
+        match self {
+            DashboardSignIn::Always => true,
+            DashboardSignIn::LocalUnproxied => forwarded,
+            DashboardSignIn::Never => false,
+        }
+    }
 }
 
 impl Default for ApiSettings {
@@ -30,7 +54,7 @@ impl Default for ApiSettings {
             max_batch: 10_000,
             batch_body_limit: 256 * 1024 * 1024,
             require_keys: true,
-            dashboard_sign_in: true,
+            dashboard_sign_in: DashboardSignIn::Always,
         }
     }
 }

@@ -18,7 +18,7 @@ use scorewatch_core::keys::{self, Role};
 use scorewatch_core::reference::{DEFAULT_PSI_BINS, DEFAULT_SAMPLE_SIZE};
 use scorewatch_core::registry::{self, InitOptions};
 use scorewatch_core::reports;
-use scorewatch_core::state::ApiSettings;
+use scorewatch_core::state::{ApiSettings, DashboardSignIn};
 use scorewatch_core::store::{self, Database, DatabaseLocation, WindowSpec};
 use scorewatch_core::writer::WriterConfig;
 
@@ -221,11 +221,27 @@ pub struct ServeArgs {
     #[arg(long, env = "SCOREWATCH_NO_AUTH")]
     pub no_auth: bool,
 
-    /// Dashboard sign-in (with an API key of role viewer, officer or admin): `auto` asks
-    /// for it unless the server listens on a loopback address only (a single-user local
-    /// demo, where whoever opens the dashboard is admin); `always`; `never`.
-    #[arg(long, env = "SCOREWATCH_DASHBOARD_SIGN_IN", value_enum, default_value_t = SignIn::Auto)]
+    /// Dashboard sign-in (with an API key of role viewer, officer or admin). `always` (the
+    /// default): everyone signs in. `auto`: when the server listens on a loopback address
+    /// only, direct local visitors are the machine's user and act as admin (the local demo
+    /// of scripts/run.sh), while any request that came through a proxy (`Forwarded`,
+    /// `X-Forwarded-For`, `X-Real-IP`) must sign in; elsewhere as `always`. `never`: whoever
+    /// reaches the dashboard is admin.
+    #[arg(long, env = "SCOREWATCH_DASHBOARD_SIGN_IN", value_enum, default_value_t = SignIn::Always)]
     pub dashboard_sign_in: SignIn,
+}
+
+impl ServeArgs {
+    /// Who signs in to the dashboard, from `--dashboard-sign-in`, `--addr` and `--no-auth`.
+    pub fn sign_in_policy(&self) -> DashboardSignIn {
+        match self.dashboard_sign_in {
+            SignIn::Always => DashboardSignIn::Always,
+            SignIn::Never => DashboardSignIn::Never,
+            SignIn::Auto if self.no_auth => DashboardSignIn::Never,
+            SignIn::Auto if self.addr.ip().is_loopback() => DashboardSignIn::LocalUnproxied,
+            SignIn::Auto => DashboardSignIn::Always,
+        }
+    }
 }
 
 /// When the dashboard asks to sign in.
@@ -418,11 +434,7 @@ async fn serve(args: ServeArgs, logs: LogQueue) -> Result<()> {
         max_batch: args.max_batch,
         batch_body_limit: args.max_batch_body_mb.saturating_mul(1024 * 1024),
         require_keys: !args.no_auth,
-        dashboard_sign_in: match args.dashboard_sign_in {
-            SignIn::Always => true,
-            SignIn::Never => false,
-            SignIn::Auto => !args.addr.ip().is_loopback() && !args.no_auth,
-        },
+        dashboard_sign_in: args.sign_in_policy(),
     };
     let sign_in = settings.dashboard_sign_in;
     let backup_dir = match (&args.backup_dir, args.no_backup) {
@@ -468,12 +480,17 @@ async fn serve(args: ServeArgs, logs: LogQueue) -> Result<()> {
     }
     let router = startup::router(ServerState { app: state, leptos });
     println!("scorewatch is serving on http://{addr}/");
-    if sign_in {
-        println!(
+    match sign_in {
+        DashboardSignIn::Always => println!(
             "  dashboard:   http://{addr}/  (sign in with an API key: viewer, officer or admin)"
-        );
-    } else {
-        println!("  dashboard:   http://{addr}/  (no sign-in: single user, admin)");
+        ),
+        DashboardSignIn::LocalUnproxied => println!(
+            "  dashboard:   http://{addr}/  (no sign-in for direct local visits, as admin: \
+             --dashboard-sign-in auto; requests through a proxy sign in)"
+        ),
+        DashboardSignIn::Never => {
+            println!("  dashboard:   http://{addr}/  (no sign-in: whoever reaches it is admin)")
+        }
     }
     println!("  predict API: POST http://{addr}/api/v1/predict  (OpenAPI: /api/v1/openapi.json)");
     println!("  metrics:     http://{addr}/metrics");
@@ -875,4 +892,40 @@ fn spinner(msg: &'static str) -> ProgressBar {
     let bar = ProgressBar::new_spinner().with_message(msg);
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve(args: &[&str]) -> ServeArgs {
+        let argv = ["scorewatch", "serve"].iter().chain(args).copied();
+        match Cli::try_parse_from(argv).expect("arguments parse").command {
+            Command::Serve(a) => a,
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn sign_in_is_the_default_even_on_loopback() {
+        // The variable would change the default; the test is about the binary's own.
+        std::env::remove_var("SCOREWATCH_DASHBOARD_SIGN_IN");
+        assert_eq!(serve(&[]).sign_in_policy(), DashboardSignIn::Always);
+        assert_eq!(
+            serve(&["--addr", "127.0.0.1:3000"]).sign_in_policy(),
+            DashboardSignIn::Always
+        );
+        assert_eq!(
+            serve(&["--dashboard-sign-in", "auto"]).sign_in_policy(),
+            DashboardSignIn::LocalUnproxied
+        );
+        assert_eq!(
+            serve(&["--dashboard-sign-in", "auto", "--addr", "0.0.0.0:8080"]).sign_in_policy(),
+            DashboardSignIn::Always
+        );
+        assert_eq!(
+            serve(&["--dashboard-sign-in", "never"]).sign_in_policy(),
+            DashboardSignIn::Never
+        );
+    }
 }

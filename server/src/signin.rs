@@ -30,7 +30,7 @@ fn encode(s: &str) -> String {
 }
 
 pub async fn guard(State(app): State<AppState>, req: Request, next: Next) -> Response {
-    if !app.settings.dashboard_sign_in
+    if !app::auth::sign_in_required(app.settings.dashboard_sign_in, req.headers())
         || !matches!(*req.method(), Method::GET | Method::HEAD)
         || !is_page(req.uri().path())
     {

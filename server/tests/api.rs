@@ -688,3 +688,50 @@ async fn routes_are_listed_while_other_threads_render(pool: PgPool) {
     flipper.join().unwrap();
     assert!(result.is_ok(), "listing the routes panicked");
 }
+
+/// The local demo's `--dashboard-sign-in auto`: a direct visit is the machine's own user,
+/// but a request that came through a proxy (a reverse proxy in front of 127.0.0.1) must
+/// sign in, whatever address the server listens on.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_proxied_request_is_never_the_local_user(pool: PgPool) {
+    use scorewatch_core::state::DashboardSignIn;
+    let settings = ApiSettings {
+        dashboard_sign_in: DashboardSignIn::LocalUnproxied,
+        ..ApiSettings::default()
+    };
+    let app = common::app_with(pool, settings, WriterConfig::default()).await;
+    let (status, _) = app
+        .text(Request::get("/").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(status, StatusCode::OK, "a direct local visit sees the page");
+    for (name, value) in [
+        ("x-forwarded-for", "203.0.113.7"),
+        ("forwarded", "for=203.0.113.7;proto=https"),
+        ("x-real-ip", "203.0.113.7"),
+    ] {
+        let (status, headers, _) = app
+            .send_full(
+                Request::get("/drift")
+                    .header(name, value)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{name}");
+        assert_eq!(headers[header::LOCATION], "/login?next=/drift", "{name}");
+        let mut proxied = axum::http::HeaderMap::new();
+        proxied.insert(name, value.parse().unwrap());
+        assert!(app::auth::sign_in_required(
+            DashboardSignIn::LocalUnproxied,
+            &proxied
+        ));
+    }
+    assert!(!app::auth::sign_in_required(
+        DashboardSignIn::LocalUnproxied,
+        &axum::http::HeaderMap::new()
+    ));
+    assert!(app::auth::sign_in_required(
+        DashboardSignIn::Always,
+        &axum::http::HeaderMap::new()
+    ));
+}
