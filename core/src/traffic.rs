@@ -382,11 +382,18 @@ pub async fn add_to_summaries<'a>(
 /// row per minute and adds them to their hour's row (the server does this every minute);
 /// returns how many rows it folded.
 pub async fn compact(pool: &PgPool) -> Result<i64> {
-    let folded: i64 = sqlx::query_scalar("SELECT sw_rollup_compact(now() - interval '1 minute')")
-        .fetch_one(pool)
-        .await
-        .context("compacting the prediction summaries")?;
-    Ok(folded)
+    let mut retries = 0;
+    loop {
+        let folded =
+            sqlx::query_scalar::<_, i64>("SELECT sw_rollup_compact(now() - interval '1 minute')")
+                .fetch_one(pool)
+                .await
+                .context("compacting the prediction summaries");
+        match folded {
+            Err(e) if crate::store::retry_after(&e, &mut retries).await => continue,
+            done => return done,
+        }
+    }
 }
 
 /// Compacts the summaries every minute, for as long as the server runs.

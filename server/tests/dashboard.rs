@@ -16,10 +16,9 @@ use scorewatch_core::simulate::{DriftKind, TestSet};
 use scorewatch_core::store::{self, Source};
 use scorewatch_core::traffic::{self, latency_bucket, LATENCY_BUCKETS, SCORE_BINS};
 
-/// Scores `n` test-set rows (shifted by `intensity` standard deviations: 0 is clean) and
-/// stores them spread over `hours` hours from `start`, with latencies spread over five
-/// decades, from several concurrent transactions.
-async fn store_spread(
+/// Scores `n` test-set rows (shifted by `intensity` standard deviations: 0 is clean),
+/// dated over `hours` hours from `start`, with latencies spread over five decades.
+fn scored_spread(
     app: &common::TestApp,
     start: DateTime<Utc>,
     n: usize,
@@ -42,6 +41,18 @@ async fn store_spread(
             p.source = Source::Api;
         }
     }
+    scored
+}
+
+/// [`scored_spread`], stored from several concurrent transactions.
+async fn store_spread(
+    app: &common::TestApp,
+    start: DateTime<Utc>,
+    n: usize,
+    hours: i64,
+    intensity: f64,
+) -> Vec<store::NewPrediction> {
+    let scored = scored_spread(app, start, n, hours, intensity);
     // Several transactions at once, as the writer's committers do (each on its own
     // connection, naming its summary slot as they do).
     let mut tasks = Vec::new();
@@ -100,6 +111,74 @@ async fn expected(pool: &PgPool, from: DateTime<Utc>, to: DateTime<Utc>) -> Expe
         }
     }
     e
+}
+
+/// Late rows and the minute fold: several replays of a two-day backup at once, into closed
+/// minutes, while the fold runs every 150 ms. Every row is stored once and the summaries
+/// equal the rows (no deadlock, no row counted twice).
+#[sqlx::test(migrations = "../migrations")]
+async fn concurrent_replays_and_the_fold_store_every_row_once(pool: PgPool) {
+    let app = app(pool.clone()).await;
+    let start = Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap();
+    let rows = scored_spread(&app, start, 6_000, 30, 0.0);
+    // The same backup twice: in time order, and reversed (minutes met in the other order).
+    let (forward, backward) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut files = Vec::new();
+    for (dir, reversed) in [(&forward, false), (&backward, true)] {
+        let mut ordered = rows.clone();
+        if reversed {
+            ordered.reverse();
+        }
+        let mut backup = scorewatch_core::backup::BackupWriter::new(dir.path()).unwrap();
+        for part in ordered.chunks(500) {
+            backup.append(part).unwrap();
+        }
+        drop(backup);
+        let written: Vec<std::path::PathBuf> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.push(written);
+    }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let fold = {
+        let (pool, stop) = (pool.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut folds = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                traffic::compact(&pool).await.expect("the fold never fails");
+                folds += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            }
+            folds
+        })
+    };
+    let mut replays = Vec::new();
+    for r in 0..4 {
+        let (pool, files) = (pool.clone(), files[r % 2].clone());
+        replays.push(tokio::spawn(async move {
+            let mut inserted = 0;
+            for f in &files {
+                // Small transactions, so that replays and folds interleave many times.
+                inserted += scorewatch_core::backup::replay(&pool, f, 97 + r * 31, |_| {})
+                    .await
+                    .expect("a replay never fails")
+                    .inserted;
+            }
+            inserted
+        }));
+    }
+    let mut inserted = 0;
+    for r in replays {
+        inserted += r.await.unwrap();
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(fold.await.unwrap() > 1);
+    traffic::compact(&pool).await.unwrap();
+    assert_eq!(inserted, 6_000, "each row inserted by exactly one replay");
+    assert_eq!(app.stored().await, 6_000);
+    assert_eq!(traffic::count_all(&pool).await.unwrap(), 6_000);
+    check_against_predictions(&pool, start).await;
 }
 
 #[sqlx::test(migrations = "../migrations")]
