@@ -214,3 +214,222 @@ fn wasserstein_norm_and_ks_match_evidently() {
         assert!(close(p, want, 1e-9), "KS p {p} vs Evidently {want}");
     }
 }
+
+/// The generator of `core/tests/reference/extreme_values.py`: the LCG above, then
+/// `x * scale + shift`; ascending.
+fn extreme_sample(spec: &Value) -> Vec<f64> {
+    let mut state = spec["seed"].as_u64().unwrap();
+    let n = spec["n"].as_u64().unwrap() as usize;
+    let kind = spec["kind"].as_str().unwrap();
+    let scale = spec["scale"].as_f64().unwrap();
+    let shift = spec["shift"].as_f64().unwrap();
+    let values = (0..n).map(|_| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let u = (state >> 11) as f64 * (1.0 / 9007199254740992.0);
+        let x = match kind {
+            "uniform" => u,
+            "sym" => 2.0 * u - 1.0,
+            "sign" => {
+                if u < 0.5 {
+                    -1.0
+                } else {
+                    1.0
+                }
+            }
+            "const" => 0.0,
+            other => panic!("unknown kind {other}"),
+        };
+        x * scale + shift
+    });
+    sorted(values.collect())
+}
+
+/// An expected value: a number, or "max" where the true value exceeds `f64::MAX` and the
+/// result saturates.
+fn expected(v: &Value) -> f64 {
+    if v == "max" {
+        f64::MAX
+    } else {
+        v.as_f64().unwrap()
+    }
+}
+
+/// Within 1e-12 relative, or one step of the subnormal grid: below 2.2e-308 a float holds
+/// fewer digits than 1e-12 asks, and the exact value rounded once can differ by that step.
+fn agrees(got: f64, want: f64) -> bool {
+    got == want || (got - want).abs() <= (1e-12 * want.abs()).max(f64::from_bits(1))
+}
+
+/// Values near 1e160, up to +-1.7e308 with both signs, constant, tiny and subnormal: every
+/// statistic finite and equal to the exact value (fractions, in
+/// `core/tests/reference/extreme_values.py`).
+#[test]
+fn statistics_of_extreme_magnitudes_are_finite_and_exact() {
+    use scorewatch_core::html_report;
+    use scorewatch_core::reference::summarize;
+
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/extreme_values.json");
+    let f: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for case in f["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let reference = extreme_sample(&case["reference"]);
+        let current = extreme_sample(&case["current"]);
+        let summary = summarize(name, &reference, reference.len(), 10);
+        let ks = ks::ks_2samp(&reference, &current).unwrap();
+        for (what, got) in [
+            ("mean", summary.mean.unwrap()),
+            ("std", summary.std.unwrap()),
+            ("median", summary.median.unwrap()),
+            ("q25", summary.q25.unwrap()),
+            ("q75", summary.q75.unwrap()),
+            ("min", summary.min.unwrap()),
+            ("max", summary.max.unwrap()),
+            ("std_pop", stats::std_population(&reference)),
+            ("wasserstein", stats::wasserstein(&reference, &current)),
+            (
+                "wasserstein_norm",
+                stats::wasserstein_norm(&reference, &current),
+            ),
+            ("ks", ks.statistic),
+        ] {
+            let want = expected(&case[what]);
+            assert!(got.is_finite(), "{name} {what}: {got}");
+            assert!(agrees(got, want), "{name} {what}: {got:e} vs {want:e}");
+        }
+        assert!(
+            summary.psi_bin_edges.iter().all(|e| e.is_finite())
+                && summary.psi_bin_edges.windows(2).all(|w| w[0] < w[1]),
+            "{name}: {:?}",
+            summary.psi_bin_edges
+        );
+
+        // The categorical form of the normed distance agrees with the per-value one.
+        let (categories, r, c) = stats::category_counts(&reference, &current);
+        let by_counts = stats::wasserstein_counts_norm(&categories, &r, &c, &reference);
+        let want = expected(&case["wasserstein_norm"]);
+        assert!(agrees(by_counts, want), "{name} counts: {by_counts:e}");
+        let w_counts = stats::wasserstein_counts(&categories, &r, &c);
+        let want = expected(&case["wasserstein"]);
+        assert!(agrees(w_counts, want), "{name} counts: {w_counts:e}");
+
+        // Shares on the PSI bins and the chart bins: finite, summing to 1.
+        let rs = stats::bin_shares_sorted(&summary.psi_bin_edges, &reference);
+        let cs = stats::bin_shares_sorted(&summary.psi_bin_edges, &current);
+        let (psi, js) = (stats::psi(&rs, &cs), stats::jensen_shannon(&rs, &cs));
+        assert!(
+            psi.is_finite() && js.is_finite(),
+            "{name}: psi {psi}, js {js}"
+        );
+        let h = html_report::histogram(name, &reference, &current).unwrap();
+        assert!(
+            h.edges.iter().all(|e| e.is_finite()) && h.edges.windows(2).all(|w| w[0] <= w[1]),
+            "{name}: {:?}",
+            h.edges
+        );
+        for shares in [&h.reference, &h.current] {
+            let total: f64 = shares.iter().sum();
+            assert!((total - 1.0).abs() < 1e-12, "{name}: {shares:?}");
+        }
+    }
+}
+
+/// The case: the reference std of values near 1e160 overflowed and the normed
+/// Wasserstein distance of a window shifted by about half a standard deviation came out 0.
+#[test]
+fn normed_wasserstein_near_1e160_is_about_a_half() {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/extreme_values.json");
+    let f: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let case = &f["cases"][0];
+    assert_eq!(case["name"], "near_1e160");
+    let wn = stats::wasserstein_norm(
+        &extreme_sample(&case["reference"]),
+        &extreme_sample(&case["current"]),
+    );
+    assert!((0.45..0.6).contains(&wn), "{wn}");
+}
+
+/// Results that exceed the largest float saturate there instead of becoming inf or NaN.
+#[test]
+fn results_beyond_the_largest_float_saturate() {
+    let (lo, hi) = ([-f64::MAX; 3], [f64::MAX; 2]);
+    assert_eq!(stats::wasserstein(&lo, &hi), f64::MAX);
+    assert_eq!(stats::wasserstein_norm(&lo, &hi), f64::MAX);
+    let both = [-f64::MAX, f64::MAX];
+    let r = scorewatch_core::reference::summarize("x", &both, 10, 4);
+    assert_eq!(r.std, Some(f64::MAX));
+    assert_eq!(r.mean, Some(0.0));
+    assert_eq!(r.median, Some(0.0));
+    assert_eq!(stats::std_population(&both), f64::MAX);
+}
+
+/// A window of extreme features through the whole analysis: every statistic finite.
+#[test]
+fn analysis_of_extreme_features_is_finite() {
+    use scorewatch_core::drift::analysis::{
+        analyse, Baseline, Column, FeatureBaseline, Settings, Window,
+    };
+    use scorewatch_core::reference::summarize;
+
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/extreme_values.json");
+    let f: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let cases = f["cases"].as_array().unwrap();
+    let mut features = Vec::new();
+    let mut columns = Vec::new();
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let r = summarize(name, &extreme_sample(&case["reference"]), 20_000, 10);
+        features.push(FeatureBaseline {
+            feature: r.feature,
+            sorted_sample: r.sorted_sample,
+            psi_edges: r.psi_bin_edges,
+            missing_rate: r.missing_rate,
+            n_samples: r.n_samples,
+            n_distinct: r.n_distinct,
+            importance: 1.0,
+        });
+        // In no particular order, as a window arrives.
+        let mut current = extreme_sample(&case["current"]);
+        current.reverse();
+        columns.push(Column::from(current));
+    }
+    let n_rows = columns.iter().map(Column::len).max().unwrap();
+    let baseline = Baseline {
+        features,
+        scores: (0..100).map(|i| i as f64 / 100.0).collect(),
+        refusal_rate: 0.1,
+    };
+    let window = Window {
+        columns,
+        n_rows,
+        probabilities: (0..n_rows).map(|i| (i % 97) as f64 / 97.0).collect(),
+        n_refused: 0,
+    };
+    let settings = Settings {
+        min_predictions: 1,
+        ..Settings::default()
+    };
+    let analysis = analyse(&baseline, &window, &settings);
+    for (feature, case) in analysis.features.iter().zip(cases) {
+        for (what, v) in [
+            ("ks", feature.ks_statistic),
+            ("chi2", feature.chi2_statistic),
+            ("psi", feature.psi),
+            ("wasserstein_norm", feature.wasserstein_norm),
+            ("js", feature.jensen_shannon),
+        ] {
+            assert!(
+                v.is_none_or(f64::is_finite),
+                "{} {what}: {v:?}",
+                feature.feature
+            );
+        }
+        let wn = feature.wasserstein_norm.unwrap();
+        let want = expected(&case["wasserstein_norm"]);
+        assert!(agrees(wn, want), "{}: {wn:e} vs {want:e}", feature.feature);
+    }
+}

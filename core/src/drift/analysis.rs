@@ -385,10 +385,12 @@ fn analyse_feature(
                 p_dist = 1.0;
                 result.chi2_p_value = Some(1.0);
             }
-            result.wasserstein_norm = Some(
-                stats::wasserstein_counts(&categories, &r, &c)
-                    / stats::std_population(reference).max(0.001),
-            );
+            result.wasserstein_norm = Some(stats::wasserstein_counts_norm(
+                &categories,
+                &r,
+                &c,
+                reference,
+            ));
             let (nr, nc) = (reference.len() as f64, present.len() as f64);
             (
                 r.iter().map(|x| x / nr).collect::<Vec<_>>(),

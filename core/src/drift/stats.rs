@@ -10,8 +10,15 @@
 //!   PSI infinite (the floor applies to PSI only; Jensen-Shannon is finite with zeros).
 //! - Wasserstein-1 is divided by the reference standard deviation (population form, as
 //!   Evidently does), itself floored at 0.001.
+//! - Finite values of any magnitude give finite results: where a plain sum could overflow
+//!   (or lose digits to subnormal numbers), values are multiplied by a power of two first,
+//!   which is exact, and the result is scaled back; a result whose true value exceeds
+//!   `f64::MAX` saturates there. Inputs that need no scaling give the plain computation's
+//!   result bit for bit.
 
 use statrs::distribution::{ChiSquared, ContinuousCDF};
+
+use crate::reference::{mean_std, pow2};
 
 /// Smallest share used in PSI's logarithm.
 pub const PSI_FLOOR: f64 = 1e-4;
@@ -81,12 +88,41 @@ pub fn jensen_shannon(p: &[f64], q: &[f64]) -> f64 {
     js.max(0.0).sqrt()
 }
 
-/// Wasserstein-1 distance between two ascending samples (the area between their
-/// empirical distribution functions), as `scipy.stats.wasserstein_distance`.
-pub fn wasserstein(a: &[f64], b: &[f64]) -> f64 {
-    if a.is_empty() || b.is_empty() {
-        return f64::NAN;
+/// Reference standard deviations below this (in the values' units) count as this in
+/// [`wasserstein_norm`]: a constant reference feature gets a finite distance.
+pub const STD_FLOOR: f64 = 0.001;
+
+/// Largest magnitude of ascending values (0 for none).
+fn max_abs_sorted(sorted: &[f64]) -> f64 {
+    match (sorted.first(), sorted.last()) {
+        (Some(a), Some(b)) => a.abs().max(b.abs()),
+        _ => 0.0,
     }
+}
+
+/// The power of two by which values of largest magnitude `max_abs` are multiplied before a
+/// Wasserstein area is summed. 1/4 above f64::MAX / 16: gaps between values (up to twice
+/// the largest magnitude) and the area (at most the range) then stay finite. 2^256 below
+/// 2^-768: every gap between distinct values is then at least 2^-818 and its product with
+/// a difference of distribution functions stays normal. 1 otherwise, which leaves the
+/// result bit for bit the plain computation.
+fn wasserstein_scale(max_abs: f64) -> f64 {
+    if max_abs > f64::MAX / 16.0 {
+        0.25
+    } else if max_abs < pow2(-768) {
+        pow2(256)
+    } else {
+        1.0
+    }
+}
+
+/// `x` limited to the finite range (NaN stays NaN).
+fn saturate(x: f64) -> f64 {
+    x.clamp(-f64::MAX, f64::MAX)
+}
+
+/// The Wasserstein area of ascending `a` and `b` (not empty), both multiplied by `s`.
+fn wasserstein_area(a: &[f64], b: &[f64], s: f64) -> f64 {
     let (na, nb) = (a.len() as f64, b.len() as f64);
     let (mut i, mut j) = (0usize, 0usize);
     let mut x = a[0].min(b[0]);
@@ -104,25 +140,74 @@ pub fn wasserstein(a: &[f64], b: &[f64]) -> f64 {
             (None, Some(&q)) => q,
             (None, None) => break,
         };
-        area += (i as f64 / na - j as f64 / nb).abs() * (next - x);
+        area += (i as f64 / na - j as f64 / nb).abs() * (next * s - x * s);
         x = next;
     }
     area
 }
 
-/// Population standard deviation.
+/// Wasserstein-1 distance between two ascending samples of finite values (the area between
+/// their empirical distribution functions), in the values' units, as
+/// `scipy.stats.wasserstein_distance`. NaN when a sample is empty. Finite for any finite
+/// values: samples beyond +-f64::MAX / 16 or below 2^-768 in magnitude are summed scaled by
+/// a power of two; a distance above `f64::MAX` (only possible with values of both signs
+/// near +-1.7e308) saturates at `f64::MAX`.
+pub fn wasserstein(a: &[f64], b: &[f64]) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return f64::NAN;
+    }
+    let s = wasserstein_scale(max_abs_sorted(a).max(max_abs_sorted(b)));
+    saturate(wasserstein_area(a, b, s) / s)
+}
+
+/// Population standard deviation of finite values in any order, in their units (NaN for
+/// none). Finite for any finite values: one scan finds the extremes, and the sums run on
+/// values scaled by a power of two when the plain ones could overflow or underflow.
+/// Exactly 0 for constant values.
 pub fn std_population(values: &[f64]) -> f64 {
     if values.is_empty() {
         return f64::NAN;
     }
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt()
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    mean_std(values, lo, hi, 0).1
 }
 
-/// Wasserstein-1 divided by the reference's standard deviation (floored at 0.001).
+/// [`std_population`] of ascending values.
+fn std_population_sorted(sorted: &[f64]) -> f64 {
+    match (sorted.first(), sorted.last()) {
+        (Some(&lo), Some(&hi)) => mean_std(sorted, lo, hi, 0).1,
+        _ => f64::NAN,
+    }
+}
+
+/// A Wasserstein area computed on values multiplied by `s`, over the population standard
+/// deviation of ascending `reference` floored at [`STD_FLOOR`] (in the values' units),
+/// saturated at `f64::MAX`.
+fn per_reference_std(area_scaled: f64, s: f64, reference: &[f64]) -> f64 {
+    let std = std_population_sorted(reference);
+    // `std` (at most the largest magnitude) times `s` stays normal: `s` is 1/4 or 1, or
+    // 2^256 only for values so small that `std` is floored.
+    saturate(area_scaled / (std.max(STD_FLOOR) * s))
+}
+
+/// [`wasserstein`] divided by the population standard deviation of `reference` floored at
+/// [`STD_FLOOR`] (Evidently's normed Wasserstein distance): a number of reference standard
+/// deviations, unitless. Both samples ascending and finite; NaN when one is empty. Finite
+/// for any finite values: the distance is summed on values scaled by a power of two where
+/// it could overflow or underflow, and divided by the scaled floored deviation, so the
+/// floor keeps its meaning in the values' units. A quotient above `f64::MAX` (a
+/// distance of more than f64::MAX / 1000 from a constant reference, say) saturates at
+/// `f64::MAX`.
 pub fn wasserstein_norm(reference: &[f64], current: &[f64]) -> f64 {
-    wasserstein(reference, current) / std_population(reference).max(0.001)
+    if reference.is_empty() || current.is_empty() {
+        return f64::NAN;
+    }
+    let s = wasserstein_scale(max_abs_sorted(reference).max(max_abs_sorted(current)));
+    per_reference_std(wasserstein_area(reference, current, s), s, reference)
 }
 
 /// A chi-square test's statistic, degrees of freedom and p-value.
@@ -232,20 +317,40 @@ pub fn category_counts_unsorted(
     (categories, rc, cc)
 }
 
-/// Wasserstein-1 between two samples given as counts over the same ascending categories
-/// (equal to [`wasserstein`] of the samples themselves).
+/// The Wasserstein area of counts `a`, `b` over ascending `categories` multiplied by `s`.
+fn counts_area(categories: &[f64], a: &[f64], b: &[f64], s: f64) -> f64 {
+    let (na, nb): (f64, f64) = (a.iter().sum(), b.iter().sum());
+    let (mut ca, mut cb, mut area) = (0.0, 0.0, 0.0);
+    for k in 0..categories.len().saturating_sub(1) {
+        ca += a[k];
+        cb += b[k];
+        area += (ca / na - cb / nb).abs() * (categories[k + 1] * s - categories[k] * s);
+    }
+    area
+}
+
+/// Wasserstein-1 between two samples given as counts (`a`, `b`, one per category) over the
+/// same ascending finite `categories`, in the categories' units (equal to [`wasserstein`]
+/// of the samples themselves). NaN when a sample is empty; overflow handled as there.
 pub fn wasserstein_counts(categories: &[f64], a: &[f64], b: &[f64]) -> f64 {
     let (na, nb): (f64, f64) = (a.iter().sum(), b.iter().sum());
     if na == 0.0 || nb == 0.0 {
         return f64::NAN;
     }
-    let (mut ca, mut cb, mut area) = (0.0, 0.0, 0.0);
-    for k in 0..categories.len().saturating_sub(1) {
-        ca += a[k];
-        cb += b[k];
-        area += (ca / na - cb / nb).abs() * (categories[k + 1] - categories[k]);
+    let s = wasserstein_scale(max_abs_sorted(categories));
+    saturate(counts_area(categories, a, b, s) / s)
+}
+
+/// [`wasserstein_counts`] over the population standard deviation of the ascending
+/// `reference` sample floored at [`STD_FLOOR`], as [`wasserstein_norm`] (same overflow
+/// handling and saturation).
+pub fn wasserstein_counts_norm(categories: &[f64], a: &[f64], b: &[f64], reference: &[f64]) -> f64 {
+    let (na, nb): (f64, f64) = (a.iter().sum(), b.iter().sum());
+    if na == 0.0 || nb == 0.0 || reference.is_empty() {
+        return f64::NAN;
     }
-    area
+    let s = wasserstein_scale(max_abs_sorted(categories));
+    per_reference_std(counts_area(categories, a, b, s), s, reference)
 }
 
 /// Has the share of missing values changed? The 2 x 2 chi-square test (missing, present)
@@ -376,6 +481,60 @@ mod tests {
         assert_eq!(fast.0, vec![-1.0, 0.0, 1.0, 2.0, 3.0, 7.0]);
         let w = wasserstein_counts(&fast.0, &fast.1, &fast.2);
         assert!((w - wasserstein(&reference, &sorted)).abs() < 1e-12, "{w}");
+    }
+
+    /// Where no scaling is needed, the results are those of the plain formulas (the code
+    /// before scaling existed) bit for bit, so published reference values keep matching.
+    #[test]
+    fn ordinary_magnitudes_give_the_plain_results_bit_for_bit() {
+        let plain_std = |v: &[f64]| {
+            let n = v.len() as f64;
+            let mean = v.iter().sum::<f64>() / n;
+            (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt()
+        };
+        let plain_wasserstein = |a: &[f64], b: &[f64]| {
+            let (na, nb) = (a.len() as f64, b.len() as f64);
+            let (mut i, mut j, mut x, mut area) = (0, 0, a[0].min(b[0]), 0.0);
+            loop {
+                while i < a.len() && a[i] <= x {
+                    i += 1;
+                }
+                while j < b.len() && b[j] <= x {
+                    j += 1;
+                }
+                let next = match (a.get(i), b.get(j)) {
+                    (Some(&p), Some(&q)) => p.min(q),
+                    (Some(&p), None) => p,
+                    (None, Some(&q)) => q,
+                    (None, None) => break,
+                };
+                area += (i as f64 / na - j as f64 / nb).abs() * (next - x);
+                x = next;
+            }
+            area
+        };
+        for scale in [1e-300, 1e-100, 1e-3, 1.0, 7.5, 1e10, 1e150] {
+            let sample = |n: usize, k: usize, shift: f64| {
+                let mut v: Vec<f64> = (0..n)
+                    .map(|i| ((i * k % 101) as f64 - 30.0 + shift) * scale / 7.0)
+                    .collect();
+                v.sort_by(f64::total_cmp);
+                v
+            };
+            let (a, b) = (sample(500, 37, 0.0), sample(300, 53, 4.5));
+            let w = plain_wasserstein(&a, &b);
+            assert_eq!(wasserstein(&a, &b).to_bits(), w.to_bits(), "{scale}");
+            let norm = w / plain_std(&a).max(0.001);
+            assert_eq!(
+                wasserstein_norm(&a, &b).to_bits(),
+                norm.to_bits(),
+                "{scale}"
+            );
+            // Below about 2^-400 the plain squares underflow: there scaling is needed.
+            if scale >= 1e-100 {
+                assert_eq!(std_population(&a).to_bits(), plain_std(&a).to_bits());
+            }
+        }
     }
 
     #[test]
