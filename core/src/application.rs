@@ -15,13 +15,55 @@ use crate::scoring::Model;
 #[schema(example = json!({"sk_id_curr": 100002, "features": {"EXT_SOURCE_2": 0.26, "EXT_SOURCE_3": 0.14, "DAYS_BIRTH": -9461, "EXT_SOURCE_1": null}}))]
 pub struct RawApplication {
     /// The client's id in the loan-origination system, stored with the decision.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "optional_whole_i64")]
     pub sk_id_curr: Option<i64>,
     /// Model features by name (see `GET /api/v1/model`); absent or null ones are scored as
     /// missing. Unknown names and values that are not finite numbers are rejected.
     #[serde(default)]
     #[schema(value_type = std::collections::HashMap<String, Option<f64>>)]
     pub features: BTreeMap<String, serde_json::Value>,
+}
+
+/// A JSON integer as JSON Schema counts them, for the API's integer fields: `7` and `7.0`
+/// are the same number (JSON has one number type, and some encoders write every number
+/// with a decimal point). A fraction, or a value outside `i64`, is an error; so is a whole
+/// number written with a point or an exponent beyond 2^53, where doubles no longer hold
+/// every integer (serde_json hands over an integer too large for `i64` as such a double).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WholeI64(pub i64);
+
+impl<'de> Deserialize<'de> for WholeI64 {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = WholeI64;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an integer")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<WholeI64, E> {
+                Ok(WholeI64(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<WholeI64, E> {
+                i64::try_from(v)
+                    .map(WholeI64)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<WholeI64, E> {
+                const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+                if v.fract() == 0.0 && v.abs() < EXACT {
+                    Ok(WholeI64(v as i64))
+                } else {
+                    Err(E::invalid_value(de::Unexpected::Float(v), &self))
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `Option<i64>` read as [`WholeI64`], for `#[serde(deserialize_with)]`.
+pub fn optional_whole_i64<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    Ok(Option::<WholeI64>::deserialize(d)?.map(|w| w.0))
 }
 
 /// Why an application was rejected; each names the offending features.
@@ -200,7 +242,9 @@ impl<'de> Visitor<'de> for ApplicationSeed<'_> {
         let mut collector = Collector::new(self.0);
         while let Some(key) = map.next_key::<Key<'de>>()? {
             match key.0.as_ref() {
-                "sk_id_curr" => sk_id_curr = map.next_value::<Option<i64>>()?,
+                "sk_id_curr" => {
+                    sk_id_curr = map.next_value::<Option<WholeI64>>()?.map(|w| w.0);
+                }
                 "features" => map.next_value_seed(FeaturesSeed(&mut collector))?,
                 other => return Err(de::Error::unknown_field(other, APPLICATION_FIELDS)),
             }

@@ -803,7 +803,10 @@ mod tests {
                 if x.is_nan() || x == 0.0 {
                     continue;
                 }
-                assert!(x.abs() >= 1e-6, "{name} = {x:e}: no real record is that small");
+                assert!(
+                    x.abs() >= 1e-6,
+                    "{name} = {x:e}: no real record is that small"
+                );
                 if kind_amount {
                     assert_eq!(cents(x), x, "{name} = {x}: amounts are whole cents");
                 }

@@ -173,7 +173,7 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
 /// `a + t (b - a)` for `0 <= t <= 1`. When `b - a` exceeds `f64::MAX` (opposite signs
 /// near the limits) it is `a (1 - t) + b t` instead: its two terms have opposite signs, so
 /// it cannot overflow, and it is exactly `a` at `t = 0` and `b` at `t = 1`.
-fn lerp(a: f64, b: f64, t: f64) -> f64 {
+pub fn lerp(a: f64, b: f64, t: f64) -> f64 {
     let d = b - a;
     if d.is_finite() {
         a + t * d

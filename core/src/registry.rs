@@ -54,6 +54,8 @@ pub struct InitReport {
     pub sha256: String,
     pub name: String,
     pub n_features: usize,
+    /// The training objective as the file states it (`binary sigmoid:1`, `cross_entropy`).
+    pub objective: String,
     pub n_reference_rows: usize,
     pub threshold: f64,
     pub reference_refusal_rate: f64,
@@ -82,6 +84,7 @@ pub async fn init(pool: &PgPool, opts: &InitOptions) -> Result<InitReport> {
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "model".into())
         });
+    let objective = file.objective().to_string();
     let metrics = card
         .as_ref()
         .map(|c| serde_json::to_value(&c.metrics))
@@ -139,6 +142,7 @@ pub async fn init(pool: &PgPool, opts: &InitOptions) -> Result<InitReport> {
         sha256,
         name,
         n_features: feature_names.len(),
+        objective,
         n_reference_rows: n_rows,
         threshold,
         reference_refusal_rate: refusal_rate,

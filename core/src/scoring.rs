@@ -98,7 +98,6 @@ pub struct Model {
     // Fx hashing: looked up once per feature of every request, with trusted keys.
     index: rustc_hash::FxHashMap<String, usize>,
     threshold: f64,
-    objective: crate::model_file::Objective,
     explainable: bool,
 }
 
@@ -156,14 +155,8 @@ impl Model {
             feature_names,
             index,
             threshold,
-            objective: file.objective().clone(),
             explainable: !file.has_linear_trees(),
         })
-    }
-
-    /// The training objective (`binary` with its sigmoid, or `cross_entropy`).
-    pub fn objective(&self) -> &crate::model_file::Objective {
-        &self.objective
     }
 
     /// False when LightGBM cannot compute SHAP values for this model (linear trees).

@@ -76,3 +76,34 @@ fn json_errors_and_batches() {
     assert!(Application::batch_from_json(br#"{"apps": []}"#, &m).is_err());
     assert!(Application::batch_from_json(br#"{}"#, &m).is_err());
 }
+
+/// JSON Schema counts `7.0` as the integer 7, and so do both parsers.
+#[test]
+fn a_whole_sk_id_curr_written_with_a_decimal_point_is_an_integer() {
+    let m = model();
+    for (json, want) in [
+        (r#"{"sk_id_curr": 7.0}"#, 7),
+        (r#"{"sk_id_curr": -1138.0}"#, -1138),
+        (r#"{"sk_id_curr": 1e15}"#, 1_000_000_000_000_000),
+        (r#"{"sk_id_curr": -9223372036854775808}"#, i64::MIN),
+        (r#"{"sk_id_curr": 9007199254740991.0}"#, (1 << 53) - 1),
+    ] {
+        let (streamed, general) = both(&m, json);
+        assert_eq!(streamed.unwrap().sk_id_curr(), Some(want), "{json}");
+        assert_eq!(general.unwrap().sk_id_curr(), Some(want), "{json}");
+    }
+    // A fraction, beyond i64, or a whole double past 2^53 (not every integer there is one).
+    for bad in [
+        r#"{"sk_id_curr": 7.5}"#,
+        r#"{"sk_id_curr": 9223372036854775808}"#,
+        r#"{"sk_id_curr": -9223372036854775809}"#,
+        r#"{"sk_id_curr": 1e19}"#,
+        r#"{"sk_id_curr": 9007199254740993.0}"#,
+    ] {
+        assert!(Application::from_json(bad.as_bytes(), &m).is_err(), "{bad}");
+        assert!(
+            serde_json::from_str::<RawApplication>(bad).is_err(),
+            "{bad}"
+        );
+    }
+}

@@ -831,7 +831,8 @@ async fn init(args: InitArgs) -> Result<()> {
         &r.sha256[..12]
     );
     println!(
-        "  {} features, threshold {}, reference: {} rows (refusal rate {:.1}%)",
+        "  objective {}, {} features, threshold {}, reference: {} rows (refusal rate {:.1}%)",
+        r.objective,
         r.n_features,
         r.threshold,
         r.n_reference_rows,

@@ -581,6 +581,183 @@ async fn the_openapi_document_covers_every_route_error_and_the_key(pool: PgPool)
     }
     assert!(predict["security"].is_array());
     assert_eq!(paths["/healthz"]["get"].get("security"), None);
+
+    // Every status a route can answer is listed: a key's absence or role, the database
+    // behind the key check, and each way a body or a parameter can be refused.
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            let has = |code: &str| op["responses"].get(code).is_some();
+            let name = format!("{method} {path}");
+            if op.get("security").is_some() {
+                for code in ["401", "403", "503"] {
+                    assert!(has(code), "{name} lacks {code}");
+                }
+            }
+            if op.get("requestBody").is_some() {
+                for code in ["400", "413", "415", "422"] {
+                    assert!(has(code), "{name} lacks {code}");
+                }
+            }
+            if op.get("parameters").is_some() {
+                assert!(has("422"), "{name} lacks 422");
+            }
+        }
+    }
+
+    // What only the running server knows: the model's features, the batch maximum.
+    let schemas = &doc["components"]["schemas"];
+    let features = &schemas["RawApplication"]["properties"]["features"];
+    assert_eq!(features["additionalProperties"], json!(false));
+    let names: Vec<&String> = features["properties"].as_object().unwrap().keys().collect();
+    let mut model_names: Vec<&String> = app.state.model.version.feature_names.iter().collect();
+    model_names.sort();
+    assert_eq!(names, model_names);
+    let applications = &schemas["BatchRequest"]["properties"]["applications"];
+    assert_eq!(applications["minItems"], json!(1));
+    assert_eq!(
+        applications["maxItems"],
+        json!(app.state.settings.max_batch)
+    );
+}
+
+/// The bounds, enumerations and window shapes of the document are what the server takes:
+/// each documented value is accepted and the first one past a bound is refused.
+#[sqlx::test(migrations = "../migrations")]
+async fn the_documented_values_are_exactly_the_accepted_ones(pool: PgPool) {
+    use scorewatch_core::drift::{analysis::Method, stats::Correction};
+
+    let app = app(pool).await;
+    let (_, doc) = app.send(get_as("/api/v1/openapi.json", None)).await;
+    let param = |path: &str, method: &str, name: &str| -> Value {
+        doc["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{method} {path} has no parameter {name}"))["schema"]
+            .clone()
+    };
+    let strings = |schema: &Value| -> Vec<String> {
+        schema["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    };
+    let app = &app;
+    let status = |req: Request<Body>| async move { app.send(req).await.0 };
+
+    let body = application(1).to_string();
+    let sources = strings(&param("/api/v1/predict", "post", "source"));
+    assert_eq!(sources, ["api", "batch", "simulator"]);
+    for source in &sources {
+        let path = format!("/api/v1/predict?source={source}");
+        assert_eq!(
+            status(app.post(&path, &body)).await,
+            StatusCode::OK,
+            "{path}"
+        );
+    }
+    let path = "/api/v1/predict?source=ui";
+    assert_eq!(
+        status(app.post(path, &body)).await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    for name in ["source", "decision"] {
+        for value in strings(&param("/api/v1/predictions", "get", name)) {
+            let path = format!("/api/v1/predictions?{name}={value}");
+            assert_eq!(status(app.get(&path)).await, StatusCode::OK, "{path}");
+        }
+        let path = format!("/api/v1/predictions?{name}=");
+        assert_eq!(
+            status(app.get(&path)).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{path}"
+        );
+    }
+    for path in ["/api/v1/predictions", "/api/v1/drift/reports"] {
+        let limit = param(path, "get", "limit");
+        let (min, max) = (
+            limit["minimum"].as_i64().unwrap(),
+            limit["maximum"].as_i64().unwrap(),
+        );
+        for (value, want) in [
+            (min - 1, StatusCode::UNPROCESSABLE_ENTITY),
+            (min, StatusCode::OK),
+            (max, StatusCode::OK),
+            (max + 1, StatusCode::UNPROCESSABLE_ENTITY),
+        ] {
+            let url = format!("{path}?limit={value}");
+            assert_eq!(status(app.get(&url)).await, want, "{url}");
+        }
+    }
+    for (url, want) in [
+        ("/api/v1/drift/reports?cursor=17", StatusCode::OK),
+        (
+            "/api/v1/drift/reports?cursor=-1",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/v1/drift/reports?cursor=1234567890123456789",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/v1/drift/reports/9223372036854775808",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "/api/v1/predictions?cursor=1760000000000000.0190a4f3000070008000000000000000",
+            StatusCode::OK,
+        ),
+        (
+            "/api/v1/predictions?cursor=1760000000000000.0190a4f3-0000-7000-8000-000000000000",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        assert_eq!(status(app.get(url)).await, want, "{url}");
+    }
+
+    // Every spelling of a drift method and correction the document lists is one the
+    // parsers take.
+    let run = &doc["components"]["schemas"]["RunRequest"]["anyOf"];
+    for shape in run.as_array().unwrap() {
+        for m in strings(&shape["properties"]["method"]) {
+            assert!(m.parse::<Method>().is_ok(), "method {m}");
+        }
+        for c in strings(&shape["properties"]["correction"]) {
+            assert!(c.parse::<Correction>().is_ok(), "correction {c}");
+        }
+    }
+    // Both window shapes, nulls for absent fields, and a whole `last` written as a float.
+    for (body, want) in [
+        ("{}", StatusCode::OK),
+        (
+            r#"{"last": 2.0, "since": null, "until": null}"#,
+            StatusCode::OK,
+        ),
+        (
+            r#"{"since": "2000-01-01T00:00:00Z", "until": null, "last": null, "method": "ks", "correction": "fdr_bh", "alpha": 0.01}"#,
+            StatusCode::OK,
+        ),
+        (
+            r#"{"last": 2, "until": "2000-01-01T00:00:00Z"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (r#"{"last": 1.5}"#, StatusCode::UNPROCESSABLE_ENTITY),
+        (r#"{"last": 0}"#, StatusCode::UNPROCESSABLE_ENTITY),
+        (r#"{"alpha": 1}"#, StatusCode::UNPROCESSABLE_ENTITY),
+        (r#"{"method": "KS"}"#, StatusCode::UNPROCESSABLE_ENTITY),
+        // The one rule outside the document: since before until.
+        (
+            r#"{"since": "2000-01-02T00:00:00Z", "until": "2000-01-01T00:00:00Z"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let (got, res) = app.send(app.post("/api/v1/drift/run", body)).await;
+        assert_eq!(got, want, "{body}: {res}");
+    }
 }
 
 /// Parses the Prometheus text format: `name{labels} value` per sample line.

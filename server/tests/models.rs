@@ -271,3 +271,20 @@ async fn explanations_of_a_linear_tree_model_are_a_clear_422(pool: PgPool) {
     assert_eq!(status, StatusCode::OK);
     writer.shutdown().await;
 }
+
+/// A version stored before these checks existed (here: a regression model put in by SQL)
+/// is refused when the server starts, with the objective named, instead of being served.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_stored_model_that_is_not_a_classifier_is_refused_at_start(pool: PgPool) {
+    let text = std::fs::read_to_string(models_dir().join("regression.txt")).unwrap();
+    sqlx::query(
+        "INSERT INTO model_versions (sha256, name, feature_names, threshold, model_text, active) \
+         VALUES ('x', 'old regression', '{}', 0.5, $1, true)",
+    )
+    .bind(&text)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let err = format!("{:#}", registry::load_active(&pool).await.unwrap_err());
+    assert!(err.contains("`regression`"), "{err}");
+}

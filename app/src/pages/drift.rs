@@ -108,8 +108,9 @@ pub async fn read_feature_distribution(
     };
     let lo = reference[0].min(window[0]);
     let hi = reference[reference.len() - 1].max(window[window.len() - 1]);
+    // Finite for any finite values, ±1.7e308 included.
     let grid: Vec<f64> = (0..=100)
-        .map(|i| lo + (hi - lo) * i as f64 / 100.0)
+        .map(|i| scorewatch_core::reference::lerp(lo, hi, i as f64 / 100.0))
         .collect();
     let ecdf = |sorted: &[f64]| -> Vec<f64> {
         grid.iter()

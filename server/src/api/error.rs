@@ -16,6 +16,9 @@ pub enum ApiError {
     /// The JSON is well formed but its content is not acceptable.
     #[error("{0}")]
     Validation(String),
+    /// `explain=true` on a model LightGBM cannot explain (linear trees).
+    #[error("{0}")]
+    NotExplainable(String),
     #[error("expected a JSON body with Content-Type: application/json")]
     UnsupportedMediaType,
     #[error("{0}")]
@@ -44,9 +47,9 @@ pub enum ApiError {
 pub struct ErrorBody {
     /// What went wrong, for people.
     pub error: String,
-    /// What went wrong, for programs: `malformed`, `validation`, `unsupported_media_type`,
-    /// `payload_too_large`, `unauthorized`, `forbidden`, `not_found`, `overloaded`,
-    /// `unavailable` or `internal`.
+    /// What went wrong, for programs: `malformed`, `validation`, `explanation_unavailable`,
+    /// `unsupported_media_type`, `payload_too_large`, `unauthorized`, `forbidden`,
+    /// `not_found`, `overloaded`, `unavailable` or `internal`.
     pub error_type: &'static str,
 }
 
@@ -55,6 +58,9 @@ impl ApiError {
         match self {
             ApiError::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed"),
             ApiError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation"),
+            ApiError::NotExplainable(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "explanation_unavailable")
+            }
             ApiError::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }

@@ -43,6 +43,7 @@ pub struct FeatureInfo {
         (status = 200, description = "The active model version", body = ModelResponse),
         (status = 401, description = "No or unknown API key", body = ErrorBody),
         (status = 403, description = "The key's role may not read", body = ErrorBody),
+        (status = 503, description = "Database unavailable (checking the key)", body = ErrorBody),
     )
 )]
 pub async fn get_model(

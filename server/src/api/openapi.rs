@@ -1,8 +1,24 @@
-//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+//! The OpenAPI 3.1 document, generated from the handlers' annotations and completed with
+//! what only the running server knows.
+//!
+//! The document says exactly what the server accepts: bounds, enumerations and patterns on
+//! every parameter, and every status each route answers. Two limits depend on the running
+//! server, so [`openapi_json`] fills them in: the feature names of the active model (the
+//! only names `features` accepts) and the batch maximum (`--max-batch`). One rule no schema
+//! can state is left to the handler: a drift window's `since` must be before its `until`
+//! (which defaults to now).
 
+use axum::extract::State;
 use axum::Json;
+use utoipa::openapi::schema::{
+    AdditionalProperties, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, SchemaType,
+    Type,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::RefOr;
 use utoipa::{Modify, OpenApi};
+
+use scorewatch_core::state::AppState;
 
 use super::{drift, error, health, model, predict, predictions};
 
@@ -57,13 +73,76 @@ impl Modify for BearerKey {
     }
 }
 
-/// This document.
+/// This document, for the active model and this server's batch maximum.
 #[utoipa::path(
     get,
     path = "/api/v1/openapi.json",
     tag = "probes",
     responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json"))
 )]
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub async fn openapi_json(State(state): State<AppState>) -> Json<utoipa::openapi::OpenApi> {
+    let mut doc = ApiDoc::openapi();
+    complete(
+        &mut doc,
+        &state.model.version.feature_names,
+        state.settings.max_batch,
+    );
+    Json(doc)
+}
+
+/// Fills in the limits of the running server: `features` takes exactly the model's
+/// feature names, each a finite number or null, and a batch holds at most `max_batch`
+/// applications.
+fn complete(doc: &mut utoipa::openapi::OpenApi, feature_names: &[String], max_batch: usize) {
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    if let Some(RefOr::T(Schema::Object(application))) =
+        components.schemas.get_mut("RawApplication")
+    {
+        if let Some(RefOr::T(Schema::Object(features))) = application.properties.get_mut("features")
+        {
+            features.properties = feature_names
+                .iter()
+                .map(|name| (name.clone(), finite_number_or_null().into()))
+                .collect();
+            features.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+            features.property_names = None;
+        }
+    }
+    if let Some(RefOr::T(Schema::Object(batch))) = components.schemas.get_mut("BatchRequest") {
+        if let Some(RefOr::T(Schema::Array(applications))) =
+            batch.properties.get_mut("applications")
+        {
+            applications.max_items = Some(max_batch);
+        }
+    }
+}
+
+/// A feature's value: a double (JSON numbers beyond its range are refused) or null.
+fn finite_number_or_null() -> Object {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Number, Type::Null]))
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Double)))
+        .minimum(Some(f64::MIN))
+        .maximum(Some(f64::MAX))
+        .build()
+}
+
+/// A string that is one of `values`, or null when `nullable`.
+pub(super) fn one_of_strings<'a>(
+    values: impl IntoIterator<Item = &'a str>,
+    nullable: bool,
+) -> Object {
+    let mut enum_values: Vec<serde_json::Value> = values.into_iter().map(Into::into).collect();
+    let schema_type = if nullable {
+        enum_values.push(serde_json::Value::Null);
+        SchemaType::from_iter([Type::String, Type::Null])
+    } else {
+        SchemaType::Type(Type::String)
+    };
+    ObjectBuilder::new()
+        .schema_type(schema_type)
+        .enum_values(Some(enum_values))
+        .build()
 }

@@ -6,6 +6,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::Object;
 use uuid::Uuid;
 
 use scorewatch_core::application::{Application, RawApplication};
@@ -15,6 +16,7 @@ use scorewatch_core::store::Source;
 
 use super::auth::{self, Authorized};
 use super::error::{json_error, ApiError, ApiQuery, ErrorBody, JsonBody};
+use super::openapi::one_of_strings;
 use crate::observe::Outcome;
 
 /// Contributions listed by `?explain=true` unless `top` says otherwise.
@@ -27,23 +29,39 @@ pub struct PredictQuery {
     /// Add SHAP contributions (log-odds) to each result.
     #[serde(default)]
     explain: bool,
-    /// Contributions listed per result, largest first; 0 lists all of them. Default 10.
+    /// Contributions listed per result, largest first; 0 (or more than the model's
+    /// features) lists all of them. Default 10.
+    #[param(maximum = 18446744073709551615u64)]
     top: Option<usize>,
     /// Where the traffic comes from, stored with each prediction: `api` (default of
     /// `/predict`), `batch` (default of `/predict/batch`) or `simulator`.
+    #[param(schema_with = client_source_schema)]
     source: Option<String>,
+}
+
+/// The sources a client may name: all but `ui`, the dashboard's own.
+fn client_sources() -> impl Iterator<Item = Source> {
+    Source::ALL.into_iter().filter(|s| *s != Source::Ui)
+}
+
+fn client_source_schema() -> Object {
+    one_of_strings(client_sources().map(Source::as_str), false)
 }
 
 impl PredictQuery {
     fn source(&self, default: Source) -> Result<Source, ApiError> {
         match self.source.as_deref() {
             None => Ok(default),
-            Some(s) => match s.parse::<Source>().map_err(ApiError::Validation)? {
-                Source::Ui => Err(ApiError::Validation(
-                    "source `ui` is the dashboard's own: use api, batch or simulator".into(),
-                )),
-                other => Ok(other),
-            },
+            Some(s) => {
+                let source = s.parse::<Source>().map_err(ApiError::Validation)?;
+                if client_sources().any(|c| c == source) {
+                    Ok(source)
+                } else {
+                    Err(ApiError::Validation(format!(
+                        "source `{s}` is the dashboard's own: use api, batch or simulator"
+                    )))
+                }
+            }
         }
     }
 }
@@ -72,6 +90,8 @@ pub struct PredictionResponse {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchRequest {
+    /// At least one; at most the server's batch maximum (`--max-batch`).
+    #[schema(min_items = 1)]
     pub applications: Vec<RawApplication>,
 }
 
@@ -96,7 +116,7 @@ pub struct BatchResponse {
         (status = 403, description = "The key's role may not score", body = ErrorBody),
         (status = 413, description = "Body over the limit", body = ErrorBody),
         (status = 415, description = "Not application/json", body = ErrorBody),
-        (status = 422, description = "Unknown features, values that are not finite numbers, unknown fields", body = ErrorBody),
+        (status = 422, description = "Unknown features, values that are not finite numbers, unknown fields; or `explain=true` on a model that cannot be explained (linear trees: error_type `explanation_unavailable`)", body = ErrorBody),
         (status = 429, description = "Write queue full; see Retry-After", body = ErrorBody),
         (status = 503, description = "Database unavailable or server stopping; nothing stored; see Retry-After", body = ErrorBody),
     )
@@ -136,7 +156,7 @@ pub async fn predict_one(
         (status = 403, description = "The key's role may not score", body = ErrorBody),
         (status = 413, description = "Body over the limit, or more applications than the batch maximum", body = ErrorBody),
         (status = 415, description = "Not application/json", body = ErrorBody),
-        (status = 422, description = "An application is invalid (its index is named); nothing stored", body = ErrorBody),
+        (status = 422, description = "An application is invalid (its index is named); or `explain=true` on a model that cannot be explained (linear trees: error_type `explanation_unavailable`); nothing stored", body = ErrorBody),
         (status = 429, description = "Write queue full; see Retry-After", body = ErrorBody),
         (status = 503, description = "Database unavailable or server stopping; nothing stored", body = ErrorBody),
     )
@@ -211,10 +231,18 @@ async fn score_and_store(
     let active = state.model.clone();
     let n_rows = applications.len();
     let top = query.explain.then(|| query.top.unwrap_or(DEFAULT_TOP));
+    if top.is_some() && !active.model.explainable() {
+        // Refused before scoring, so nothing is stored.
+        return Err(ApiError::NotExplainable(
+            scorewatch_core::scoring::ExplainError::Unavailable.to_string(),
+        ));
+    }
     let work = move || {
         let rows = predict::score(&active, &applications, source, request_id.as_deref())?;
         let explanations = match top {
-            Some(top) => Some(predict::explain(&active, &applications, top)?),
+            Some(top) => {
+                Some(predict::explain(&active, &applications, top).map_err(anyhow::Error::from)?)
+            }
             None => None,
         };
         let n_missing: Vec<usize> = applications.iter().map(Application::n_missing).collect();

@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::schema::Object;
 use uuid::Uuid;
 
 use scorewatch_core::scoring::Decision;
@@ -15,6 +16,7 @@ use scorewatch_core::store::{self, PageCursor, PredictionFilter, Source, StoredP
 
 use super::auth::{self, Authorized};
 use super::error::{ApiError, ApiPath, ApiQuery, ErrorBody};
+use super::openapi::one_of_strings;
 
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 1_000;
@@ -27,15 +29,42 @@ pub struct ListQuery {
     since: Option<DateTime<Utc>>,
     /// Created before (RFC 3339).
     until: Option<DateTime<Utc>>,
-    /// `APPROVED` or `REFUSED`.
+    #[param(schema_with = decision_schema)]
     decision: Option<String>,
     sk_id_curr: Option<i64>,
-    /// `api`, `batch`, `ui` or `simulator`.
+    /// Where the traffic came from.
+    #[param(schema_with = source_schema)]
     source: Option<String>,
-    /// Items per page: 1 to 1000, default 50.
+    /// Items per page, default 50.
+    #[param(minimum = 1, maximum = 1000)] // MAX_LIMIT
     limit: Option<i64>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^-?[0-9]{1,16}\\.[0-9a-f]{32}$")]
     cursor: Option<String>,
+}
+
+fn decision_schema() -> Object {
+    one_of_strings(
+        [Decision::Approved, Decision::Refused].map(Decision::as_str),
+        false,
+    )
+}
+
+fn source_schema() -> Object {
+    one_of_strings(Source::ALL.map(Source::as_str), false)
+}
+
+/// A page cursor in the form [`PageCursor::encode`] writes, and only that: microseconds
+/// since the epoch (16 digits reach the year 2286), a dot, the id's 32 lowercase hex
+/// digits. The `cursor` pattern above says the same.
+fn page_cursor(cursor: &str) -> Option<PageCursor> {
+    let (micros, id) = cursor.split_once('.')?;
+    let digits = micros.strip_prefix('-').unwrap_or(micros);
+    let shaped = (1..=16).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && id.len() == 32
+        && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    shaped.then(|| PageCursor::decode(cursor)).flatten()
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -73,7 +102,7 @@ pub struct PredictionPage {
         (status = 200, description = "A page of predictions", body = PredictionPage),
         (status = 401, description = "No or unknown API key", body = ErrorBody),
         (status = 403, description = "The key's role may not read", body = ErrorBody),
-        (status = 422, description = "A bad filter, limit or cursor", body = ErrorBody),
+        (status = 422, description = "A bad filter, limit or cursor, or an unknown parameter", body = ErrorBody),
         (status = 503, description = "Database unavailable", body = ErrorBody),
     )
 )]
@@ -104,7 +133,7 @@ pub async fn list_predictions(
         .cursor
         .as_deref()
         .map(|c| {
-            PageCursor::decode(c)
+            page_cursor(c)
                 .ok_or_else(|| ApiError::Validation("cursor is not one this API gave out".into()))
         })
         .transpose()?;
@@ -144,6 +173,7 @@ pub async fn list_predictions(
         (status = 403, description = "The key's role may not read", body = ErrorBody),
         (status = 404, description = "No such prediction", body = ErrorBody),
         (status = 422, description = "Not a UUID", body = ErrorBody),
+        (status = 503, description = "Database unavailable", body = ErrorBody),
     )
 )]
 pub async fn get_prediction(
