@@ -78,6 +78,16 @@ impl SharedBooster {
     }
 }
 
+/// How many times this process has parsed a model text into a LightGBM booster: once per
+/// [`Model::load`], never while scoring.
+static BOOSTERS_PARSED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// The number of model texts this process has parsed into LightGBM boosters (one per
+/// loaded model; scoring, concurrent or not, parses nothing).
+pub fn boosters_parsed() -> usize {
+    BOOSTERS_PARSED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Why SHAP values could not be given.
 #[derive(Debug, thiserror::Error)]
 pub enum ExplainError {
@@ -130,6 +140,7 @@ impl Model {
         }
         let mut booster = lightgbm3::Booster::from_string(file.text())
             .map_err(|e| anyhow::anyhow!("LightGBM could not load the model: {e}"))?;
+        BOOSTERS_PARSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let feature_names = file.feature_names().to_vec();
         if booster.num_classes() != 1 || booster.num_features() as usize != feature_names.len() {
             bail!(

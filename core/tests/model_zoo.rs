@@ -35,6 +35,14 @@ struct Case {
     threshold_rows: Vec<usize>,
 }
 
+/// The tests of this file run one at a time: one of them counts the models parsed by the
+/// whole process.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn cases() -> Vec<Case> {
     let text = std::fs::read_to_string(fixtures().join("models/cases.json")).unwrap();
     serde_json::from_str::<Cases>(&text).unwrap().models
@@ -60,6 +68,7 @@ fn assert_close(got: f64, want: f64, what: &str) {
 
 #[test]
 fn accepted_models_score_like_lightgbm_python() {
+    let _serial = serial();
     let mut n = 0;
     for case in cases().iter().filter(|c| c.expect == "accept") {
         let file = ModelFile::parse(&model_bytes(&case.file))
@@ -87,6 +96,7 @@ fn accepted_models_score_like_lightgbm_python() {
 
 #[test]
 fn refused_objectives_are_named() {
+    let _serial = serial();
     let mut n = 0;
     for case in cases().iter().filter(|c| c.expect == "refuse") {
         let text = String::from_utf8(model_bytes(&case.file)).unwrap();
@@ -111,6 +121,7 @@ fn refused_objectives_are_named() {
 
 #[test]
 fn files_lightgbm_cannot_load_are_refused_without_a_crash() {
+    let _serial = serial();
     let good = String::from_utf8(model_bytes("binary.txt")).unwrap();
     let mut bad: Vec<(String, Vec<u8>)> = vec![
         ("empty".into(), Vec::new()),
@@ -156,6 +167,7 @@ fn files_lightgbm_cannot_load_are_refused_without_a_crash() {
 
 #[test]
 fn linear_trees_are_scored_but_not_explained() {
+    let _serial = serial();
     let text = String::from_utf8(model_bytes("linear_tree.txt")).unwrap();
     let model = Model::from_text(&text, 0.5).unwrap();
     assert!(!model.explainable());
@@ -189,6 +201,7 @@ struct ThresholdCase {
 /// from JSON text the way the API reads it: equal to LightGBM Python.
 #[test]
 fn demo_model_rows_on_every_split_threshold_score_like_lightgbm_python() {
+    let _serial = serial();
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let text = std::fs::read_to_string(root.join("artifacts/model.txt")).unwrap();
     let model = Model::from_text(&text, 0.494).unwrap();
@@ -227,15 +240,18 @@ fn demo_model_rows_on_every_split_threshold_score_like_lightgbm_python() {
     assert!(t.cases.len() > 1_000);
 }
 
-/// Sixteen threads scoring single rows at once on one loaded model get LightGBM's numbers.
+/// Sixteen threads scoring single rows at once on one loaded model get LightGBM's numbers,
+/// and the model is parsed once, when it loads: never again while scoring.
 #[test]
 fn concurrent_single_rows_share_one_model() {
+    let _serial = serial();
     let case = cases()
         .into_iter()
         .find(|c| c.file == "binary.txt")
         .unwrap();
     let text = String::from_utf8(model_bytes(&case.file)).unwrap();
     let model = std::sync::Arc::new(Model::from_text(&text, 0.5).unwrap());
+    let parsed = scorewatch_core::scoring::boosters_parsed();
     let rows = std::sync::Arc::new(flat(&case.rows));
     let want = std::sync::Arc::new(case.probability.clone());
     let threads: Vec<_> = (0..16)
@@ -254,4 +270,9 @@ fn concurrent_single_rows_share_one_model() {
     for t in threads {
         t.join().unwrap();
     }
+    assert_eq!(
+        scorewatch_core::scoring::boosters_parsed(),
+        parsed,
+        "scoring parsed the model again"
+    );
 }

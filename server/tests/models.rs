@@ -57,6 +57,25 @@ fn options(model: &str, reference: &str) -> InitOptions {
     }
 }
 
+/// The services and routes of a server with `model` active.
+fn serve(
+    pool: &PgPool,
+    model: std::sync::Arc<registry::ActiveModel>,
+) -> (axum::Router, scorewatch_core::writer::WriterTask) {
+    let (state, writer) = startup::start_services(
+        pool.clone(),
+        model,
+        ApiSettings::default(),
+        WriterConfig::default(),
+    )
+    .unwrap();
+    let leptos = startup::leptos_options(
+        std::env::temp_dir().join("scorewatch-no-site"),
+        "127.0.0.1:0".parse().unwrap(),
+    );
+    (startup::router(ServerState { app: state, leptos }), writer)
+}
+
 /// The application as a client sends it: every value as Rust's shortest text.
 fn application(names: &[String], row: &[Option<f64>]) -> String {
     let features: Vec<String> = names
@@ -118,16 +137,7 @@ async fn every_accepted_kind_scores_through_the_api_like_lightgbm_python(pool: P
         assert_eq!(report.n_features, case.feature_names.len());
         let model = registry::load_active(&pool).await.unwrap().unwrap();
         assert_eq!(model.model.feature_names(), case.feature_names);
-        let (state, writer) = startup::start_services(
-            pool.clone(),
-            model,
-            ApiSettings::default(),
-            WriterConfig::default(),
-        )
-        .unwrap();
-        let addr = "127.0.0.1:0".parse().unwrap();
-        let leptos = startup::leptos_options(std::env::temp_dir().join("scorewatch-no-site"), addr);
-        let router = startup::router(ServerState { app: state, leptos });
+        let (router, writer) = serve(&pool, model);
         let bodies: Vec<String> = case
             .rows
             .iter()
@@ -239,18 +249,7 @@ async fn explanations_of_a_linear_tree_model_are_a_clear_422(pool: PgPool) {
         .unwrap();
     let model = registry::load_active(&pool).await.unwrap().unwrap();
     let names = model.model.feature_names().to_vec();
-    let (state, writer) = startup::start_services(
-        pool.clone(),
-        model,
-        ApiSettings::default(),
-        WriterConfig::default(),
-    )
-    .unwrap();
-    let leptos = startup::leptos_options(
-        std::env::temp_dir().join("scorewatch-no-site"),
-        "127.0.0.1:0".parse().unwrap(),
-    );
-    let router = startup::router(ServerState { app: state, leptos });
+    let (router, writer) = serve(&pool, model);
     let body = application(&names, &vec![Some(0.5); names.len()]);
     for path in [
         "/api/v1/predict?explain=true",

@@ -423,6 +423,44 @@ mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
 
+    /// A model without explanations (linear trees): the result still shows the decision,
+    /// and says why there are no contributions instead of drawing an empty chart.
+    #[test]
+    fn a_decision_without_explanation_shows_the_notice() {
+        use leptos_router::components::Router;
+        use leptos_router::location::RequestUrl;
+        let result = ScoreResultView {
+            prediction_id: "0193".into(),
+            probability: 0.6228,
+            decision: "REFUSED".into(),
+            threshold: 0.5,
+            explanation: None,
+            explanation_notice: Some(
+                scorewatch_core::scoring::ExplainError::Unavailable.to_string(),
+            ),
+        };
+        let owner = Owner::new();
+        let html = owner.with(|| {
+            provide_context(RequestUrl::new("/score"));
+            view! {
+                <Router>
+                    <ScoreResult result/>
+                </Router>
+            }
+            .to_html()
+        });
+        assert!(
+            html.contains("REFUSED") && html.contains("0.6228"),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"data-testid="score-explanation-notice""#),
+            "{html}"
+        );
+        assert!(html.contains("linear trees"), "{html}");
+        assert!(!html.contains("score-contributions"), "{html}");
+    }
+
     /// Form fields and pasted JSON both reach the application JSON as the exact double
     /// their text denotes (random bit patterns, subnormals, -0.0).
     #[test]
