@@ -25,7 +25,7 @@ done
 
 rm -rf "$OUT/data"
 SCOREWATCH_DATA_DIR="$OUT/data" LEPTOS_SITE_ROOT=target/site "$BIN" serve --addr 127.0.0.1:0 \
-  --no-backup --no-drift-schedule --log-format json >"$OUT/serve.out" 2>&1 &
+  --no-backup --no-drift-schedule --dashboard-sign-in never --log-format json >"$OUT/serve.out" 2>&1 &
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 600); do grep -q "^scorewatch is serving on " "$OUT/serve.out" && break; sleep 0.2; done

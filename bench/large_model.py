@@ -4,7 +4,7 @@ Trains a binary LightGBM model with exactly 5,000 trees on a sample of the demo 
 reference, so that scorewatch can be measured with a model file of about 25 MB (the
 demo model in artifacts/ is well under 1 MB):
 
-    /tmp/refenv/bin/python bench/large_model.py OUT_DIR [--rows 20000] [--num-leaves 44]
+    python bench/large_model.py OUT_DIR [--rows 20000] [--num-leaves 44]
 
 Needs Python 3 with lightgbm (4.x), pandas and numpy. Run from the repository root (the
 input paths below are relative to it). Writes:

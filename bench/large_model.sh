@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Start time and resident memory of scorewatch with a large model (5,000 trees, ~25 MB of
-# LightGBM text), and its behaviour under a burst of concurrent clients (issue item 12:
-# the model is parsed once at start and shared by all requests, never parsed on the
-# request path).
+# LightGBM text), and its behaviour under a burst of concurrent clients (the model is
+# parsed once at start and shared by all requests, never parsed on the request path).
 #
 #   bench/large_model.sh [SCOREWATCH_BIN]     # default: $SCOREWATCH_BIN or target/release/scorewatch
 #
@@ -11,7 +10,8 @@
 #                        reference.csv, requests.json (made by bench/large_model.py when
 #                        model.txt is missing), data/ (a fresh embedded database on each run),
 #                        init.out, serve.out, burst.env
-#   PYTHON               Python with lightgbm, pandas and numpy (default /tmp/refenv/bin/python);
+#   PYTHON               Python with lightgbm, pandas and numpy (default: a virtual
+#                        environment in OUT_DIR/venv, made with them from PyPI when missing);
 #                        the load generator itself uses the standard library only
 #   CLIENTS              concurrent clients (default 16)
 #   REQUESTS_PER_CLIENT  requests each client sends, one after the other (default 400)
@@ -34,7 +34,13 @@ fi
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BIN="${bin:-$PWD/target/release/scorewatch}"
 OUT="${OUT_DIR:-target/bench-large-model}"
-PYTHON="${PYTHON:-/tmp/refenv/bin/python}"
+if [ -z "${PYTHON:-}" ]; then
+  PYTHON="$OUT/venv/bin/python"
+  if ! "$PYTHON" -c "import lightgbm, pandas, numpy" 2>/dev/null; then
+    python3 -m venv "$OUT/venv"
+    "$OUT/venv/bin/pip" install -q --disable-pip-version-check "lightgbm>=4.7,<5" pandas numpy
+  fi
+fi
 CLIENTS="${CLIENTS:-16}"
 REQUESTS_PER_CLIENT="${REQUESTS_PER_CLIENT:-400}"
 BURST_DEADLINE_S="${BURST_DEADLINE_S:-600}"

@@ -214,6 +214,7 @@ pub struct ScoreResultView {
     pub threshold: f64,
     /// None when the model cannot be explained; `explanation_notice` says why.
     pub explanation: Option<ExplanationView>,
+    /// Why there is no explanation, for people (with `explanation` None).
     pub explanation_notice: Option<String>,
 }
 

@@ -682,7 +682,7 @@ pub fn build(cfg: &DemoConfig, progress: &indicatif::ProgressBar) -> Result<Demo
     };
     let card_path = cfg.out_dir.join(crate::artifacts::MODEL_CARD_FILE);
     let mut f = fs::File::create(&card_path)?;
-    serde_json::to_writer_pretty(&mut f, &card)?;
+    crate::numbers::write_json_pretty(&mut f, &card)?;
     f.write_all(b"\n")?;
     let reference_path = cfg.out_dir.join(crate::artifacts::REFERENCE_FILE);
     write_csv_gz(

@@ -160,6 +160,37 @@ fn cell(v: Option<f64>, digits: usize) -> String {
     }
 }
 
+/// ` data-v="..."` with a value's shortest exact text, for an element that shows it rounded.
+fn data_v(v: Option<f64>) -> String {
+    v.filter(|x| x.is_finite()).map_or(String::new(), |x| {
+        format!(r#" data-v="{}""#, crate::numbers::shortest(x))
+    })
+}
+
+/// A value in running text: rounded for people, exact in `data-v` (as in [`cell`]).
+fn exact(v: Option<f64>, digits: usize) -> String {
+    match v {
+        Some(x) if x.is_finite() => format!(
+            r#"<span data-v="{}">{}</span>"#,
+            crate::numbers::shortest(x),
+            num(v, digits)
+        ),
+        _ => "-".into(),
+    }
+}
+
+/// A share as a percentage in running text, exact in `data-v` (the share itself).
+fn exact_percent(v: Option<f64>) -> String {
+    match v {
+        Some(x) if x.is_finite() => format!(
+            r#"<span data-v="{}">{:.1}%</span>"#,
+            crate::numbers::shortest(x),
+            100.0 * x
+        ),
+        _ => "-".into(),
+    }
+}
+
 /// A share as a percentage cell, exact in `data-v` (the share itself, not the percentage).
 fn percent(share: f64) -> String {
     format!(
@@ -212,11 +243,13 @@ fn svg(h: &Histogram) -> String {
     }
     let _ = write!(
         out,
-        r#"<text x="{pad}" y="{}" font-size="10">{}</text><text x="{}" y="{}" font-size="10" text-anchor="end">{}</text></svg>"#,
+        r#"<text x="{pad}" y="{}" font-size="10"{}>{}</text><text x="{}" y="{}" font-size="10" text-anchor="end"{}>{}</text></svg>"#,
         ht - 8.0,
+        data_v(h.edges.first().copied()),
         num(h.edges.first().copied(), 3),
         w - pad,
         ht - 8.0,
+        data_v(h.edges.last().copied()),
         num(h.edges.last().copied(), 3)
     );
     out
@@ -240,7 +273,7 @@ tr.drift td{{background:#fdecea}}.charts{{display:flex;flex-wrap:wrap;gap:12px}}
 <h1>Drift report {id} <span class="status">{status}</span></h1>
 <dl><dt>Window</dt><dd>{start} to {end} (UTC)</dd><dt>Model version</dt><dd>{mv}</dd>
 <dt>Predictions</dt><dd>{n_cur} in the window; reference of {n_ref} rows</dd>
-<dt>Drifted features</dt><dd>{drifted} of {analysed} ({share:.1}%; importance-weighted {wshare})</dd>
+<dt>Drifted features</dt><dd>{drifted} of {analysed} ({share}; importance-weighted {wshare})</dd>
 <dt>Score drift</dt><dd>PSI {spsi}, KS {sks} (p {sksp})</dd>
 <dt>Refusal rate</dt><dd>{rcur} in the window, {rref} on the reference</dd>
 <dt>Settings</dt><dd><code>{settings}</code></dd></dl>"##,
@@ -253,19 +286,13 @@ tr.drift td{{background:#fdecea}}.charts{{display:flex;flex-wrap:wrap;gap:12px}}
         n_ref = report.n_reference,
         drifted = report.n_features_drifted,
         analysed = report.n_features_analyzed,
-        share = 100.0 * report.drift_share,
-        wshare = report
-            .weighted_drift_share
-            .map_or("-".into(), |v| format!("{:.1}%", 100.0 * v)),
-        spsi = num(report.score_psi, 3),
-        sks = num(report.score_ks_statistic, 3),
-        sksp = num(report.score_ks_p_value, 4),
-        rcur = report
-            .refusal_rate_cur
-            .map_or("-".into(), |v| format!("{:.1}%", 100.0 * v)),
-        rref = report
-            .refusal_rate_ref
-            .map_or("-".into(), |v| format!("{:.1}%", 100.0 * v)),
+        share = exact_percent(Some(report.drift_share)),
+        wshare = exact_percent(report.weighted_drift_share),
+        spsi = exact(report.score_psi, 3),
+        sks = exact(report.score_ks_statistic, 3),
+        sksp = exact(report.score_ks_p_value, 4),
+        rcur = exact_percent(report.refusal_rate_cur),
+        rref = exact_percent(report.refusal_rate_ref),
         settings = esc(&report.settings.to_string()),
     );
     if !charts.is_empty() {

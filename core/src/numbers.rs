@@ -58,6 +58,63 @@ pub fn write_json<W: std::io::Write, T: serde::Serialize + ?Sized>(
     ))
 }
 
+/// serde_json's indented output (two spaces) with doubles written as [`write_json`] writes
+/// them: the layout of `serde_json::to_writer_pretty`, the numbers of [`shortest`].
+struct ShortestPrettyFormatter(serde_json::ser::PrettyFormatter<'static>);
+
+impl serde_json::ser::Formatter for ShortestPrettyFormatter {
+    fn write_f64<W: ?Sized + std::io::Write>(&mut self, w: &mut W, x: f64) -> std::io::Result<()> {
+        ShortestFormatter.write_f64(w, x)
+    }
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+/// [`write_json`], indented for people (files such as the model card).
+///
+/// # Errors
+/// What writing to `w` or serialising `value` fails with.
+pub fn write_json_pretty<W: std::io::Write, T: serde::Serialize + ?Sized>(
+    w: W,
+    value: &T,
+) -> serde_json::Result<()> {
+    let formatter = ShortestPrettyFormatter(serde_json::ser::PrettyFormatter::new());
+    value.serialize(&mut serde_json::Serializer::with_formatter(w, formatter))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +136,18 @@ mod tests {
         assert_eq!(shortest(0.0), "0");
         assert_eq!(shortest(f64::MAX), "1.7976931348623157e308");
         assert_eq!(shortest(5e-324), "5e-324");
+    }
+
+    #[test]
+    fn pretty_json_is_laid_out_like_serde_json() {
+        let value = serde_json::json!({"a": [1, 2.5], "b": {"c": null, "d": "x"}, "e": 4050000.0});
+        let mut ours = Vec::new();
+        write_json_pretty(&mut ours, &value).unwrap();
+        let theirs = serde_json::to_string_pretty(&value).unwrap();
+        assert_eq!(
+            String::from_utf8(ours).unwrap(),
+            theirs.replace("4050000.0", "4.05e6")
+        );
     }
 
     #[test]

@@ -117,10 +117,10 @@ pub fn read_csv(path: &Path, feature_names: &[String], max_rows: usize) -> Resul
 }
 
 /// Field text that means a missing value: empty, or one of the tokens pandas reads as NaN
-/// by default.
-const MISSING_TOKENS: [&str; 14] = [
-    "", "NaN", "nan", "-NaN", "-nan", "NA", "N/A", "n/a", "NULL", "null", "None", "<NA>", "#N/A",
-    "#NA",
+/// by default (`pandas.read_csv`'s `na_values`).
+const MISSING_TOKENS: [&str; 19] = [
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
 ];
 
 /// One data field: `Ok(NaN)` when missing, `Ok(v)` for a finite number, `Err(why)`

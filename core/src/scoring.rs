@@ -97,6 +97,7 @@ pub enum ExplainError {
          LightGBM computes no SHAP values (score without explain=true)"
     )]
     Unavailable,
+    /// LightGBM failed (not a property of the model).
     #[error(transparent)]
     Failed(#[from] anyhow::Error),
 }

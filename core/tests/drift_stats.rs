@@ -336,7 +336,7 @@ fn statistics_of_extreme_magnitudes_are_finite_and_exact() {
     }
 }
 
-/// The case: the reference std of values near 1e160 overflowed and the normed
+/// Values near 1e160: the reference std used to overflow and the normed
 /// Wasserstein distance of a window shifted by about half a standard deviation came out 0.
 #[test]
 fn normed_wasserstein_near_1e160_is_about_a_half() {

@@ -23,7 +23,7 @@ fn model() -> Model {
     Model::from_text(&std::fs::read_to_string(path).unwrap(), 0.494).unwrap()
 }
 
-/// Finite doubles from random bit patterns, plus the cases the issue names and the edges.
+/// Finite doubles from random bit patterns, plus known hard cases and the edges.
 fn doubles(n: usize, seed: u64) -> Vec<f64> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut out = vec![

@@ -276,3 +276,53 @@ fn concurrent_single_rows_share_one_model() {
         "scoring parsed the model again"
     );
 }
+
+/// Random same-length edits inside the trees (a digit changed, as a damaged copy or a hand
+/// edit would): each edited file is refused, or loads and scores without crashing the
+/// process. LightGBM itself aborts or reads out of bounds on some of these.
+#[test]
+fn edited_trees_never_crash_the_process() {
+    use rand::{Rng, SeedableRng};
+    let _serial = serial();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+    let cases = cases();
+    let (mut refused, mut loaded) = (0, 0);
+    for file in ["binary.txt", "categorical.txt", "linear_tree.txt"] {
+        let case = cases.iter().find(|c| c.file == file).unwrap();
+        let good = String::from_utf8(model_bytes(file)).unwrap();
+        let start = good.find("Tree=0").unwrap();
+        let end = good.find("end of trees").unwrap();
+        // The digits of the trees, each a place an edit can hit.
+        let digits: Vec<usize> = (start..end)
+            .filter(|&i| good.as_bytes()[i].is_ascii_digit())
+            .collect();
+        let rows = flat(&case.rows);
+        for _ in 0..400 {
+            let mut bytes = good.clone().into_bytes();
+            let at = digits[rng.gen_range(0..digits.len())];
+            let old = bytes[at];
+            let new = loop {
+                let d = b'0' + rng.gen_range(0..10u8);
+                if d != old {
+                    break d;
+                }
+            };
+            bytes[at] = new;
+            let text = String::from_utf8(bytes).unwrap();
+            match Model::from_text(&text, 0.5) {
+                Err(_) => refused += 1,
+                Ok(model) => {
+                    // Scoring may give other numbers (the model is another one), never a crash.
+                    let _ = model.predict(&rows);
+                    let w = model.n_features();
+                    let _ = model.predict(&rows[..w]);
+                    loaded += 1;
+                }
+            }
+        }
+    }
+    assert!(
+        refused > 0 && loaded > 0,
+        "refused {refused}, loaded {loaded}"
+    );
+}

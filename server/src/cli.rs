@@ -225,8 +225,9 @@ pub struct ServeArgs {
     /// default): everyone signs in. `auto`: when the server listens on a loopback address
     /// only, direct local visitors are the machine's user and act as admin (the local demo
     /// of scripts/run.sh), while any request that came through a proxy (`Forwarded`,
-    /// `X-Forwarded-For`, `X-Real-IP`) must sign in; elsewhere as `always`. `never`: whoever
-    /// reaches the dashboard is admin.
+    /// `X-Forwarded-For`, `X-Real-IP`) must sign in; elsewhere as `always`; with `--no-auth`
+    /// as `never`. `never`: whoever reaches the dashboard is admin. Behind a proxy that adds
+    /// no forwarding header, use `always`.
     #[arg(long, env = "SCOREWATCH_DASHBOARD_SIGN_IN", value_enum, default_value_t = SignIn::Always)]
     pub dashboard_sign_in: SignIn,
 }

@@ -207,6 +207,35 @@ async fn drift_runs_from_the_api_for_admins_and_is_listed(pool: PgPool) {
     );
     assert!(html.len() < 400 * 1024, "{} bytes", html.len());
     println!("HTML report: {} KB", html.len() / 1024);
+    // Numbers are shown rounded, and written exactly in `data-v`: the API's values, bit
+    // for bit.
+    let row_at = html
+        .find("<td>EXT_SOURCE_2</td>")
+        .expect("the feature's row");
+    let row = &html[row_at..row_at + html[row_at..].find("</tr>").unwrap()];
+    let exact: Vec<f64> = row
+        .split(r#"data-v=""#)
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].parse().unwrap())
+        .collect();
+    for key in [
+        "ks_statistic",
+        "ks_p_value",
+        "psi",
+        "wasserstein_norm",
+        "missing_rate_cur",
+    ] {
+        let want = ext2[key].as_f64().unwrap();
+        assert!(
+            exact.iter().any(|v| v.to_bits() == want.to_bits()),
+            "{key} = {want:?} not among {exact:?}"
+        );
+    }
+    let share = res["report"]["drift_share"].as_f64().unwrap();
+    assert!(html.contains(&format!(
+        r#"data-v="{}""#,
+        scorewatch_core::numbers::shortest(share)
+    )));
 
     let (status, _) = app
         .send(app.post(

@@ -210,6 +210,21 @@ async fn refused_models_leave_nothing_registered(pool: PgPool) {
             )
         })
         .collect();
+    // Refused objectives are named in what `init` answers.
+    for (file, objective) in [
+        ("regression.txt", "`regression`"),
+        ("multiclass.txt", "`multiclass`"),
+        ("lambdarank.txt", "`lambdarank`"),
+        ("cross_entropy_lambda.txt", "`cross_entropy_lambda`"),
+        ("custom_objective.txt", "custom objective"),
+    ] {
+        let opts = InitOptions {
+            model: models_dir().join(file),
+            ..options("binary.txt", "base.reference.csv")
+        };
+        let err = format!("{:#}", registry::init(&pool, &opts).await.unwrap_err());
+        assert!(err.contains(objective), "{file}: {err}");
+    }
     for (name, text) in [
         ("empty.txt", String::new()),
         ("not-a-model.txt", "SK_ID_CURR,TARGET\n1,0\n".to_string()),
