@@ -147,19 +147,6 @@ fn num(v: Option<f64>, digits: usize) -> String {
     }
 }
 
-/// A table cell: the value rounded for people, and exactly (the shortest text that reads
-/// back to the same double) in `data-v`, which the table sorts by and a script can read.
-fn cell(v: Option<f64>, digits: usize) -> String {
-    match v {
-        Some(x) if x.is_finite() => format!(
-            r#"<td data-v="{}">{}</td>"#,
-            crate::numbers::shortest(x),
-            num(v, digits)
-        ),
-        _ => "<td></td>".into(),
-    }
-}
-
 /// ` data-v="..."` with a value's shortest exact text, for an element that shows it rounded.
 fn data_v(v: Option<f64>) -> String {
     v.filter(|x| x.is_finite()).map_or(String::new(), |x| {
@@ -167,37 +154,39 @@ fn data_v(v: Option<f64>) -> String {
     })
 }
 
-/// A value in running text: rounded for people, exact in `data-v` (as in [`cell`]).
-fn exact(v: Option<f64>, digits: usize) -> String {
-    match v {
-        Some(x) if x.is_finite() => format!(
-            r#"<span data-v="{}">{}</span>"#,
-            crate::numbers::shortest(x),
-            num(v, digits)
-        ),
-        _ => "-".into(),
+/// `<tag data-v="...">shown</tag>`: a value shown rounded for people and written exactly
+/// (the shortest text that reads back to the same double) in `data-v`, which the table
+/// sorts by and a script can read; `empty` when there is no finite value.
+fn exactly(tag: &str, v: Option<f64>, shown: impl FnOnce(f64) -> String, empty: &str) -> String {
+    match v.filter(|x| x.is_finite()) {
+        Some(x) => format!("<{tag}{}>{}</{tag}>", data_v(Some(x)), shown(x)),
+        None => empty.to_string(),
     }
+}
+
+/// A share as a percentage for people.
+fn percentage(share: f64) -> String {
+    format!("{:.1}%", 100.0 * share)
+}
+
+/// A table cell of a value ([`exactly`]).
+fn cell(v: Option<f64>, digits: usize) -> String {
+    exactly("td", v, |x| num(Some(x), digits), "<td></td>")
+}
+
+/// A value in running text ([`exactly`]).
+fn exact(v: Option<f64>, digits: usize) -> String {
+    exactly("span", v, |x| num(Some(x), digits), "-")
 }
 
 /// A share as a percentage in running text, exact in `data-v` (the share itself).
 fn exact_percent(v: Option<f64>) -> String {
-    match v {
-        Some(x) if x.is_finite() => format!(
-            r#"<span data-v="{}">{:.1}%</span>"#,
-            crate::numbers::shortest(x),
-            100.0 * x
-        ),
-        _ => "-".into(),
-    }
+    exactly("span", v, percentage, "-")
 }
 
 /// A share as a percentage cell, exact in `data-v` (the share itself, not the percentage).
 fn percent(share: f64) -> String {
-    format!(
-        r#"<td data-v="{}">{:.1}%</td>"#,
-        crate::numbers::shortest(share),
-        100.0 * share
-    )
+    exactly("td", Some(share), percentage, "<td></td>")
 }
 
 fn status_colour(status: &str) -> &'static str {
