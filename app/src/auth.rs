@@ -38,7 +38,7 @@ pub fn sign_in_required(
 /// The caller of the current request, checked against `need`. Errors say what to do.
 #[cfg(feature = "ssr")]
 pub async fn require(need: Need) -> Result<UserView, ServerFnError> {
-    use scorewatch_core::keys::{self, Permission};
+    use scorewatch_core::access::{self, Permission};
     use scorewatch_core::state::AppState;
     let state = expect_context::<AppState>();
     let parts = use_context::<http::request::Parts>();
@@ -55,9 +55,9 @@ pub async fn require(need: Need) -> Result<UserView, ServerFnError> {
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|c| keys::session_token(c).map(str::to_owned));
+        .find_map(|c| access::session_token(c).map(str::to_owned));
     let caller = match token {
-        Some(t) => keys::session_caller(&state.pool, &t)
+        Some(t) => access::session_caller(&state.pool, &t)
             .await
             .map_err(crate::read_failed("checking a dashboard session"))?,
         None => None,
@@ -97,13 +97,13 @@ pub async fn current_user() -> Result<Option<UserView>, ServerFnError> {
 /// Signs in with an API key; sets the session cookie and returns where to go next.
 #[server]
 pub async fn sign_in(key: String, next: String) -> Result<String, ServerFnError> {
-    use scorewatch_core::keys::{self, Role, SESSION_COOKIE, SESSION_HOURS};
+    use scorewatch_core::access::{self, Role, SESSION_COOKIE, SESSION_HOURS};
     use scorewatch_core::state::AppState;
     let state = expect_context::<AppState>();
     if key.trim().is_empty() {
         return Err(ServerFnError::new("paste an API key"));
     }
-    let signed = keys::sign_in(&state.pool, &key)
+    let signed = access::sign_in(&state.pool, &key)
         .await
         .map_err(crate::read_failed("signing in"))?;
     let Some((caller, token)) = signed else {
@@ -111,7 +111,7 @@ pub async fn sign_in(key: String, next: String) -> Result<String, ServerFnError>
         return Err(ServerFnError::new("unknown or revoked key"));
     };
     if caller.role == Role::Scorer {
-        keys::end_session(&state.pool, &token).await.ok();
+        access::end_session(&state.pool, &token).await.ok();
         return Err(ServerFnError::new(
             "this key only scores through the API; the dashboard needs a viewer, officer or admin key",
         ));
@@ -137,13 +137,13 @@ pub async fn sign_in(key: String, next: String) -> Result<String, ServerFnError>
 /// Ends the session and clears the cookie.
 #[server]
 pub async fn sign_out() -> Result<(), ServerFnError> {
-    use scorewatch_core::keys::{self, SESSION_COOKIE};
+    use scorewatch_core::access::{self, SESSION_COOKIE};
     use scorewatch_core::state::AppState;
     let state = expect_context::<AppState>();
     if let Some(parts) = use_context::<http::request::Parts>() {
         for c in parts.headers.get_all(http::header::COOKIE).iter() {
-            if let Some(t) = c.to_str().ok().and_then(keys::session_token) {
-                keys::end_session(&state.pool, t).await.ok();
+            if let Some(t) = c.to_str().ok().and_then(access::session_token) {
+                access::end_session(&state.pool, t).await.ok();
             }
         }
     }

@@ -66,6 +66,10 @@ pub struct DriftReportRow {
     pub drift_share: f64,
     pub status: String,
     pub score_psi: Option<f64>,
+    /// The status bands this report was judged with (its stored settings): WARNING from
+    /// this share of drifted features, ALERT from `alert_share`.
+    pub warning_share: f64,
+    pub alert_share: f64,
 }
 
 /// One feature of a drift report.
@@ -105,9 +109,20 @@ pub struct DriftReportDetail {
     pub features: Vec<DriftFeatureRow>,
 }
 
+/// A status band of a report's stored settings; the analysis' default where a report has
+/// none.
+#[cfg(feature = "ssr")]
+fn share_setting(settings: &serde_json::Value, name: &str, default: f64) -> f64 {
+    settings
+        .get(name)
+        .and_then(serde_json::Value::as_f64)
+        .unwrap_or(default)
+}
+
 #[cfg(feature = "ssr")]
 pub fn report_row(r: &scorewatch_core::store::DriftReport) -> DriftReportRow {
     let fmt = "%Y-%m-%d %H:%M";
+    let defaults = scorewatch_core::drift::analysis::Settings::default();
     DriftReportRow {
         id: r.id,
         window_start: r.window_start.format(fmt).to_string(),
@@ -118,6 +133,8 @@ pub fn report_row(r: &scorewatch_core::store::DriftReport) -> DriftReportRow {
         drift_share: r.drift_share,
         status: r.status.clone(),
         score_psi: r.score_psi,
+        warning_share: share_setting(&r.settings, "warning_share", defaults.warning_share),
+        alert_share: share_setting(&r.settings, "alert_share", defaults.alert_share),
     }
 }
 
@@ -235,7 +252,7 @@ pub struct ContributionView {
 }
 
 #[cfg(feature = "ssr")]
-pub fn explanation_view(e: &scorewatch_core::predict::Explanation) -> ExplanationView {
+pub fn explanation_view(e: &scorewatch_core::model::predict::Explanation) -> ExplanationView {
     ExplanationView {
         base_value: e.base_value,
         raw_score: e.raw_score,

@@ -14,13 +14,24 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{ParamSegment, StaticSegment};
 
-/// What a server function answers when the database fails: the details go to the log, the
-/// page says what failed.
+/// What a server function answers when a domain operation fails (the one place a
+/// [`scorewatch_core::Error`] becomes a page's message): the sentence of a user's mistake,
+/// of something not found or of the database being unavailable is shown; an internal
+/// error's chain goes to the log with `what` was being done, and the page says only that
+/// the database could not be read.
 #[cfg(feature = "ssr")]
-pub(crate) fn read_failed(what: &'static str) -> impl Fn(anyhow::Error) -> ServerFnError + Copy {
+pub(crate) fn read_failed<E: Into<scorewatch_core::Error>>(
+    what: &'static str,
+) -> impl Fn(E) -> ServerFnError + Copy {
     move |e| {
-        tracing::error!(error = %format!("{e:#}"), "{what}");
-        ServerFnError::new("the database could not be read")
+        use scorewatch_core::Error;
+        match e.into() {
+            Error::Internal(e) => {
+                tracing::error!(error = %format!("{e:#}"), "{what}");
+                ServerFnError::new("the database could not be read")
+            }
+            e => ServerFnError::new(e.public_message()),
+        }
     }
 }
 

@@ -10,8 +10,8 @@ use criterion::{criterion_group, criterion_main, Criterion};
 
 use scorewatch_core::artifacts;
 use scorewatch_core::drift::analysis::{analyse, Baseline, FeatureBaseline, Settings, Window};
-use scorewatch_core::reference::{read_csv, summarize_all};
-use scorewatch_core::scoring::Model;
+use scorewatch_core::drift::reference::{read_csv, summarize_all};
+use scorewatch_core::model::booster::Model;
 
 fn drift(c: &mut Criterion) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../artifacts");

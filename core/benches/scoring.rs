@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 use scorewatch_core::artifacts;
-use scorewatch_core::reference::read_csv;
-use scorewatch_core::scoring::Model;
+use scorewatch_core::drift::reference::read_csv;
+use scorewatch_core::model::booster::Model;
 
 fn scoring(c: &mut Criterion) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../artifacts");

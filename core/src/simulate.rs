@@ -12,7 +12,7 @@ use anyhow::{bail, Result};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::reference;
+use crate::drift::reference;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DriftKind {

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use crate::keys::KeyCache;
-use crate::registry::ActiveModel;
-use crate::writer::Writer;
+use crate::access::KeyCache;
+use crate::ingest::writer::Writer;
+use crate::model::registry::ActiveModel;
 
 /// Limits and switches of the API.
 #[derive(Clone, Debug)]

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use scorewatch_core::application::{Application, RawApplication, ValidationError};
-use scorewatch_core::scoring::Model;
+use scorewatch_core::model::application::{Application, RawApplication, ValidationError};
+use scorewatch_core::model::booster::Model;
 
 fn model() -> Model {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../artifacts/model.txt");

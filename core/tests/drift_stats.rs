@@ -267,8 +267,8 @@ fn agrees(got: f64, want: f64) -> bool {
 /// `core/tests/reference/extreme_values.py`).
 #[test]
 fn statistics_of_extreme_magnitudes_are_finite_and_exact() {
-    use scorewatch_core::html_report;
-    use scorewatch_core::reference::summarize;
+    use scorewatch_core::drift::html_report;
+    use scorewatch_core::drift::reference::summarize;
 
     let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/extreme_values.json");
@@ -359,7 +359,7 @@ fn results_beyond_the_largest_float_saturate() {
     assert_eq!(stats::wasserstein(&lo, &hi), f64::MAX);
     assert_eq!(stats::wasserstein_norm(&lo, &hi), f64::MAX);
     let both = [-f64::MAX, f64::MAX];
-    let r = scorewatch_core::reference::summarize("x", &both, 10, 4);
+    let r = scorewatch_core::drift::reference::summarize("x", &both, 10, 4);
     assert_eq!(r.std, Some(f64::MAX));
     assert_eq!(r.mean, Some(0.0));
     assert_eq!(r.median, Some(0.0));
@@ -372,7 +372,7 @@ fn analysis_of_extreme_features_is_finite() {
     use scorewatch_core::drift::analysis::{
         analyse, Baseline, Column, FeatureBaseline, Settings, Window,
     };
-    use scorewatch_core::reference::summarize;
+    use scorewatch_core::drift::reference::summarize;
 
     let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/extreme_values.json");

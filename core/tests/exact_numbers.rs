@@ -9,14 +9,15 @@ use std::path::PathBuf;
 
 use rand::{Rng, SeedableRng};
 
-use scorewatch_core::application::Application;
 use scorewatch_core::artifacts::ModelCard;
-use scorewatch_core::backup::{self, BackupWriter};
+use scorewatch_core::drift::reference;
+use scorewatch_core::ingest::backup::{self, BackupWriter};
+use scorewatch_core::model::application::Application;
+use scorewatch_core::model::booster::Model;
+use scorewatch_core::model::prediction::Decision;
+use scorewatch_core::model::prediction::{Prediction, Source};
 use scorewatch_core::numbers::shortest;
-use scorewatch_core::reference;
-use scorewatch_core::scoring::{Decision, Model};
 use scorewatch_core::simulate::TestSet;
-use scorewatch_core::store::{NewPrediction, Source};
 
 fn model() -> Model {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../artifacts/model.txt");
@@ -97,10 +98,10 @@ fn api_json_reads_every_double_exactly() {
 fn backup_lines_read_back_exactly() {
     let dir = tempfile::tempdir().unwrap();
     let values = doubles(4_000, 2);
-    let rows: Vec<NewPrediction> = values
+    let rows: Vec<Prediction> = values
         .chunks(40)
         .enumerate()
-        .map(|(i, chunk)| NewPrediction {
+        .map(|(i, chunk)| Prediction {
             id: uuid::Uuid::now_v7(),
             created_at: chrono::Utc::now(),
             model_version: 1,

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use scorewatch_core::reference;
-use scorewatch_core::scoring::Model;
+use scorewatch_core::drift::reference;
+use scorewatch_core::model::booster::Model;
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")

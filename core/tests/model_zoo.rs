@@ -5,9 +5,9 @@
 
 use std::path::PathBuf;
 
-use scorewatch_core::application::Application;
-use scorewatch_core::model_file::ModelFile;
-use scorewatch_core::scoring::{ExplainError, Model};
+use scorewatch_core::model::application::Application;
+use scorewatch_core::model::booster::{ExplainError, Model};
+use scorewatch_core::model::file::ModelFile;
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -251,7 +251,7 @@ fn concurrent_single_rows_share_one_model() {
         .unwrap();
     let text = String::from_utf8(model_bytes(&case.file)).unwrap();
     let model = std::sync::Arc::new(Model::from_text(&text, 0.5).unwrap());
-    let parsed = scorewatch_core::scoring::boosters_parsed();
+    let parsed = scorewatch_core::model::booster::boosters_parsed();
     let rows = std::sync::Arc::new(flat(&case.rows));
     let want = std::sync::Arc::new(case.probability.clone());
     let threads: Vec<_> = (0..16)
@@ -271,7 +271,7 @@ fn concurrent_single_rows_share_one_model() {
         t.join().unwrap();
     }
     assert_eq!(
-        scorewatch_core::scoring::boosters_parsed(),
+        scorewatch_core::model::booster::boosters_parsed(),
         parsed,
         "scoring parsed the model again"
     );

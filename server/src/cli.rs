@@ -9,18 +9,18 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use scorewatch_core::backup;
+use scorewatch_core::access::{self, Role};
 use scorewatch_core::demo::{self, DemoConfig};
 use scorewatch_core::drift::analysis::{Method, Settings};
+use scorewatch_core::drift::reference::{DEFAULT_PSI_BINS, DEFAULT_SAMPLE_SIZE};
+use scorewatch_core::drift::reports;
 use scorewatch_core::drift::stats::Correction;
 use scorewatch_core::embedded::EmbeddedPostgres;
-use scorewatch_core::keys::{self, Role};
-use scorewatch_core::reference::{DEFAULT_PSI_BINS, DEFAULT_SAMPLE_SIZE};
-use scorewatch_core::registry::{self, InitOptions};
-use scorewatch_core::reports;
+use scorewatch_core::ingest::backup;
+use scorewatch_core::ingest::writer::WriterConfig;
+use scorewatch_core::model::registry::{self, InitOptions};
 use scorewatch_core::state::{ApiSettings, DashboardSignIn};
 use scorewatch_core::store::{self, Database, DatabaseLocation, WindowSpec};
-use scorewatch_core::writer::WriterConfig;
 
 use crate::logship::{self, LogQueue};
 use crate::startup::{self, ServerState};
@@ -146,7 +146,7 @@ impl DbArgs {
     }
 
     pub async fn open(&self) -> Result<Database> {
-        Database::open(&self.location(), self.db_max_connections).await
+        Ok(Database::open(&self.location(), self.db_max_connections).await?)
     }
 }
 
@@ -452,11 +452,11 @@ async fn serve(args: ServeArgs, logs: LogQueue) -> Result<()> {
     let (state, writer_task) =
         startup::start_services(database.pool.clone(), model, settings, writer)?;
     let shipper = logship::start(logs, database.pool.clone());
-    let compactor = tokio::spawn(scorewatch_core::traffic::compact_every_minute(
+    let compactor = tokio::spawn(scorewatch_core::store::summaries::compact_every_minute(
         database.pool.clone(),
     ));
     // Column blocks for the scheduled windows (and on-demand reports of the last hour).
-    let columns = tokio::spawn(scorewatch_core::columns::keep_building(
+    let columns = tokio::spawn(scorewatch_core::drift::blocks::keep_building(
         database.pool.clone(),
         args.drift_every.max(chrono::Duration::hours(1)),
     ));
@@ -552,12 +552,12 @@ enum AdminKey {
 /// (readable by the owner only), so the local demo can be used at once.
 async fn ensure_admin_key(pool: &sqlx::PgPool, data_dir: &std::path::Path) -> Result<AdminKey> {
     let file = data_dir.join("admin-key");
-    if keys::count_active(pool).await? > 0 {
+    if access::count_active(pool).await? > 0 {
         return Ok(AdminKey::Existing {
             file: file.exists().then_some(file),
         });
     }
-    let (_, key) = keys::create(pool, "admin (created at first start)", Role::Admin).await?;
+    let (_, key) = access::create(pool, "admin (created at first start)", Role::Admin).await?;
     std::fs::create_dir_all(data_dir)?;
     {
         use std::io::Write;
@@ -578,13 +578,13 @@ async fn keys_command(cmd: KeysCommand) -> Result<()> {
     match cmd {
         KeysCommand::Create { db, role, name } => {
             let database = db.open().await?;
-            let (id, key) = keys::create(&database.pool, &name, role).await?;
+            let (id, key) = access::create(&database.pool, &name, role).await?;
             println!("created key #{id} ({role}, {name}); it is shown only now:");
             println!("{key}");
         }
         KeysCommand::List { db } => {
             let database = db.open().await?;
-            let list = keys::list(&database.pool).await?;
+            let list = access::list(&database.pool).await?;
             if list.is_empty() {
                 println!("no keys: create one with `scorewatch keys create --role admin`");
             }
@@ -611,7 +611,7 @@ async fn keys_command(cmd: KeysCommand) -> Result<()> {
         }
         KeysCommand::Revoke { db, key } => {
             let database = db.open().await?;
-            if !keys::revoke(&database.pool, &key).await? {
+            if !access::revoke(&database.pool, &key).await? {
                 anyhow::bail!(
                     "no active key has id or prefix {key:?} (see `scorewatch keys list`)"
                 );
@@ -852,13 +852,19 @@ async fn demo_data(args: DemoDataArgs) -> Result<()> {
         reference_rows: args.reference_rows,
         max_rounds: args.max_rounds,
     };
-    let bar = ProgressBar::new(4).with_style(
+    let bar = ProgressBar::new(demo::BuildStep::COUNT).with_style(
         ProgressStyle::with_template("{spinner} [{pos}/{len}] {msg} ({elapsed})")
             .expect("valid template"),
     );
     bar.enable_steady_tick(Duration::from_millis(120));
-    let summary =
-        tokio::task::spawn_blocking(move || demo::build(&cfg, &bar).map(|s| (s, bar))).await??;
+    let summary = tokio::task::spawn_blocking(move || {
+        let shown = |step: demo::BuildStep| {
+            bar.set_position(step.index());
+            bar.set_message(step.describe());
+        };
+        demo::build(&cfg, shown).map(|s| (s, bar))
+    })
+    .await??;
     let (summary, bar) = summary;
     bar.finish_and_clear();
     let m = &summary.metrics;

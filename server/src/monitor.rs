@@ -12,7 +12,7 @@ use serde_json::json;
 use sqlx::PgPool;
 
 use scorewatch_core::drift::analysis::{Settings, Status};
-use scorewatch_core::reports::{self, Report, Trigger};
+use scorewatch_core::drift::reports::{self, Report, Trigger};
 use scorewatch_core::store::{self, ModelVersion, WindowSpec};
 
 /// Advisory lock namespace of the scheduler (first key of the two-key form).

@@ -17,9 +17,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, IntoResponseParts, Response, ResponseParts};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use scorewatch_core::store::{NewPrediction, Source};
-
-use crate::api::predict::PredictionResponse;
+use scorewatch_core::model::predict::Decided;
 
 const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -116,10 +114,10 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub fn of(rows: &[NewPrediction]) -> Self {
+    pub fn of(rows: &[Decided]) -> Self {
         let refused = rows
             .iter()
-            .filter(|p| p.decision == scorewatch_core::scoring::Decision::Refused)
+            .filter(|p| p.decision == scorewatch_core::model::prediction::Decision::Refused)
             .count();
         Outcome {
             model_version: rows.first().map_or(0, |p| p.model_version),
@@ -130,19 +128,6 @@ impl Outcome {
                 _ => None,
             },
         }
-    }
-
-    /// Counts stored predictions in the metrics.
-    pub fn record_predictions(&self, source: Source, results: &[PredictionResponse]) {
-        let histogram = metrics::histogram!("scorewatch_prediction_probability");
-        for r in results {
-            histogram.record(r.probability);
-        }
-        let approved = (self.rows - self.refused) as u64;
-        metrics::counter!("scorewatch_predictions_total", "decision" => "APPROVED", "source" => source.as_str())
-            .increment(approved);
-        metrics::counter!("scorewatch_predictions_total", "decision" => "REFUSED", "source" => source.as_str())
-            .increment(self.refused as u64);
     }
 }
 

@@ -6,7 +6,7 @@ use axum::http::{header, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use scorewatch_core::keys::{self, Permission};
+use scorewatch_core::access::{self, Permission};
 use scorewatch_core::state::AppState;
 
 /// Paths that are not dashboard pages: the API, server functions, compiled assets,
@@ -41,9 +41,9 @@ pub async fn guard(State(app): State<AppState>, req: Request, next: Next) -> Res
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(|c| keys::session_token(c).map(str::to_owned));
+        .find_map(|c| access::session_token(c).map(str::to_owned));
     let allowed = match token {
-        Some(t) => match keys::session_caller(&app.pool, &t).await {
+        Some(t) => match access::session_caller(&app.pool, &t).await {
             Ok(Some(caller)) => caller.role.allows(Permission::Read),
             Ok(None) => false,
             Err(e) => {

@@ -311,12 +311,13 @@ fn backfill_intensity(d: u32, days: u32, max: f64) -> f64 {
 
 async fn backfill(args: &SimulateArgs, days: u32) -> Result<()> {
     use chrono::{Duration as Span, DurationRound, Utc};
-    use scorewatch_core::application::Application;
     use scorewatch_core::drift::analysis::Settings;
-    use scorewatch_core::predict;
-    use scorewatch_core::registry;
-    use scorewatch_core::reports::{self, Trigger};
-    use scorewatch_core::store::{self, Source, WindowSpec};
+    use scorewatch_core::drift::reports::{self, Trigger};
+    use scorewatch_core::model::application::Application;
+    use scorewatch_core::model::predict;
+    use scorewatch_core::model::prediction::Source;
+    use scorewatch_core::model::registry;
+    use scorewatch_core::store::{self, WindowSpec};
 
     if days == 0 || args.per_day == 0 {
         bail!("--backfill and --per-day must be at least 1");

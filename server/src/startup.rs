@@ -11,10 +11,10 @@ use leptos_axum::{generate_route_list_with_exclusions_and_ssg_and_context, Lepto
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
-use scorewatch_core::keys::KeyCache;
-use scorewatch_core::registry::ActiveModel;
+use scorewatch_core::access::KeyCache;
+use scorewatch_core::ingest::writer::{Writer, WriterConfig, WriterTask};
+use scorewatch_core::model::registry::ActiveModel;
 use scorewatch_core::state::{ApiSettings, AppState};
-use scorewatch_core::writer::{Writer, WriterConfig, WriterTask};
 
 /// Largest accepted request body outside the predict routes (which set their own).
 pub const BODY_LIMIT_BYTES: usize = 16 * 1024 * 1024;

@@ -10,9 +10,9 @@ use sqlx::PgPool;
 
 use common::{app, app_with, get_as, post_as};
 use scorewatch::startup::{self, ServerState};
-use scorewatch_core::keys::{self, Role};
+use scorewatch_core::access::{self, Role};
+use scorewatch_core::ingest::writer::WriterConfig;
 use scorewatch_core::state::ApiSettings;
-use scorewatch_core::writer::WriterConfig;
 
 #[sqlx::test(migrations = "../migrations")]
 async fn predict_scores_and_stores_one_application(pool: PgPool) {
@@ -198,8 +198,8 @@ async fn the_overview_page_is_server_rendered(pool: PgPool) {
     assert!(html.contains(r#"data-testid="login-form""#));
 
     // With the session of a viewer's key: the page, rendered on the server.
-    let (viewer_id, viewer) = keys::create(&pool, "viewer", Role::Viewer).await.unwrap();
-    let (caller, token) = keys::sign_in(&pool, &viewer)
+    let (viewer_id, viewer) = access::create(&pool, "viewer", Role::Viewer).await.unwrap();
+    let (caller, token) = access::sign_in(&pool, &viewer)
         .await
         .unwrap()
         .expect("a viewer signs in");
@@ -219,7 +219,7 @@ async fn the_overview_page_is_server_rendered(pool: PgPool) {
     assert!(html.contains(r#"data-testid="prediction-count""#));
 
     // Revoking the key ends the session.
-    assert!(keys::revoke(&pool, &viewer_id.to_string()).await.unwrap());
+    assert!(access::revoke(&pool, &viewer_id.to_string()).await.unwrap());
     let (status, _) = app.text(page(&token)).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
 }
@@ -493,15 +493,17 @@ async fn predictions_are_listed_newest_first_filtered_and_paged(pool: PgPool) {
 async fn keys_and_roles_guard_the_api(pool: PgPool) {
     let app = app(pool).await;
     let body = application(1).to_string();
-    let (_, scorer) = keys::create(&app.pool, "los", Role::Scorer).await.unwrap();
-    let (_, viewer) = keys::create(&app.pool, "analyst", Role::Viewer)
+    let (_, scorer) = access::create(&app.pool, "los", Role::Scorer)
         .await
         .unwrap();
-    let (_, officer) = keys::create(&app.pool, "officer", Role::Officer)
+    let (_, viewer) = access::create(&app.pool, "analyst", Role::Viewer)
         .await
         .unwrap();
-    let (revoked_id, revoked) = keys::create(&app.pool, "old", Role::Admin).await.unwrap();
-    assert!(keys::revoke(&app.pool, &revoked_id.to_string())
+    let (_, officer) = access::create(&app.pool, "officer", Role::Officer)
+        .await
+        .unwrap();
+    let (revoked_id, revoked) = access::create(&app.pool, "old", Role::Admin).await.unwrap();
+    assert!(access::revoke(&app.pool, &revoked_id.to_string())
         .await
         .unwrap());
 
@@ -535,7 +537,7 @@ async fn keys_and_roles_guard_the_api(pool: PgPool) {
         let (status, _) = app.text(get_as(path, None)).await;
         assert_eq!(status, StatusCode::OK, "{path}");
     }
-    let listed = keys::list(&app.pool).await.unwrap();
+    let listed = access::list(&app.pool).await.unwrap();
     assert_eq!(listed.len(), 5);
     assert!(listed
         .iter()
@@ -911,4 +913,38 @@ async fn a_proxied_request_is_never_the_local_user(pool: PgPool) {
         DashboardSignIn::Always,
         &axum::http::HeaderMap::new()
     ));
+}
+
+/// Scoring from the dashboard goes through the same use case as the API, so its
+/// predictions are counted too (source `ui`).
+#[sqlx::test(migrations = "../migrations")]
+async fn dashboard_scoring_is_counted_in_the_metrics(pool: PgPool) {
+    use leptos::server_fn::ServerFn;
+    let app = app(pool.clone()).await;
+    let (_, token) = access::sign_in(&pool, &app.key)
+        .await
+        .unwrap()
+        .expect("the admin signs in");
+    let (_, before) = app.text(get_as("/metrics", None)).await;
+    let before = samples(&before);
+    let input = json!({"input": {"fields": [["EXT_SOURCE_2", "0.5"]], "json": ""}});
+    let request = Request::post(app::pages::score::ScoreApplication::PATH)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ACCEPT, "application/json")
+        .header(header::COOKIE, format!("scorewatch_session={token}"))
+        .body(Body::from(input.to_string()))
+        .unwrap();
+    let (status, result) = app.send(request).await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    assert_eq!(app.stored().await, 1);
+    let (_, text) = app.text(get_as("/metrics", None)).await;
+    let after = samples(&text);
+    let delta = |prefix: &str, contains: &[&str]| {
+        sample(&after, prefix, contains) - sample(&before, prefix, contains)
+    };
+    assert_eq!(
+        delta("scorewatch_predictions_total", &["source=\"ui\""]),
+        1.0
+    );
+    assert!(delta("scorewatch_prediction_probability_count", &[]) >= 1.0);
 }

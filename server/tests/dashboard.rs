@@ -9,12 +9,14 @@ use rand::{Rng, SeedableRng};
 use sqlx::PgPool;
 
 use common::{app, artifacts};
-use scorewatch_core::application::Application;
 use scorewatch_core::artifacts::TEST_FILE;
-use scorewatch_core::predict;
+use scorewatch_core::model::application::Application;
+use scorewatch_core::model::predict;
+use scorewatch_core::model::prediction::Source;
 use scorewatch_core::simulate::{DriftKind, TestSet};
-use scorewatch_core::store::{self, Source};
-use scorewatch_core::traffic::{self, latency_bucket, LATENCY_BUCKETS, SCORE_BINS};
+use scorewatch_core::store;
+use scorewatch_core::store::summaries as traffic;
+use scorewatch_core::traffic::{latency_bucket, LATENCY_BUCKETS, SCORE_BINS};
 
 /// Scores `n` test-set rows (shifted by `intensity` standard deviations: 0 is clean),
 /// dated over `hours` hours from `start`, with latencies spread over five decades.
@@ -24,7 +26,7 @@ fn scored_spread(
     n: usize,
     hours: i64,
     intensity: f64,
-) -> Vec<store::NewPrediction> {
+) -> Vec<scorewatch_core::model::prediction::Prediction> {
     let model = app.state.model.clone();
     let test = TestSet::load(&artifacts().join(TEST_FILE), model.model.feature_names()).unwrap();
     let rows = test.batch(0, n, intensity, DriftKind::Shift, &[], 3);
@@ -51,7 +53,7 @@ async fn store_spread(
     n: usize,
     hours: i64,
     intensity: f64,
-) -> Vec<store::NewPrediction> {
+) -> Vec<scorewatch_core::model::prediction::Prediction> {
     let scored = scored_spread(app, start, n, hours, intensity);
     // Several transactions at once, as the writer's committers do (each on its own
     // connection, naming its summary slot as they do).
@@ -129,7 +131,7 @@ async fn concurrent_replays_and_the_fold_store_every_row_once(pool: PgPool) {
         if reversed {
             ordered.reverse();
         }
-        let mut backup = scorewatch_core::backup::BackupWriter::new(dir.path()).unwrap();
+        let mut backup = scorewatch_core::ingest::backup::BackupWriter::new(dir.path()).unwrap();
         for part in ordered.chunks(500) {
             backup.append(part).unwrap();
         }
@@ -160,7 +162,7 @@ async fn concurrent_replays_and_the_fold_store_every_row_once(pool: PgPool) {
             let mut inserted = 0;
             for f in &files {
                 // Small transactions, so that replays and folds interleave many times.
-                inserted += scorewatch_core::backup::replay(&pool, f, 97 + r * 31, |_| {})
+                inserted += scorewatch_core::ingest::backup::replay(&pool, f, 97 + r * 31, |_| {})
                     .await
                     .expect("a replay never fails")
                     .inserted;
@@ -351,12 +353,12 @@ async fn every_grafana_panel_query_runs_on_the_schema(pool: PgPool) {
     let app = app(pool.clone()).await;
     // Drifted rows, so that the drifted-features panel has rows to show.
     store_spread(&app, Utc::now() - Duration::hours(6), 400, 5, 0.5).await;
-    let report = scorewatch_core::reports::run(
+    let report = scorewatch_core::drift::reports::run(
         &pool,
         &app.state.model.version,
         store::WindowSpec::Last(400),
         &Default::default(),
-        scorewatch_core::reports::Trigger::Cli,
+        scorewatch_core::drift::reports::Trigger::Cli,
     )
     .await
     .unwrap();

@@ -9,14 +9,15 @@ use serde_json::json;
 use sqlx::PgPool;
 
 use common::{app, artifacts};
-use scorewatch_core::application::Application;
 use scorewatch_core::artifacts::TEST_FILE;
 use scorewatch_core::drift::analysis::{self, Settings, Status, Window};
-use scorewatch_core::predict;
-use scorewatch_core::registry::{self, ActiveModel, InitOptions};
-use scorewatch_core::reports::{self, Trigger};
+use scorewatch_core::drift::reports::{self, Trigger};
+use scorewatch_core::model::application::Application;
+use scorewatch_core::model::predict;
+use scorewatch_core::model::prediction::Source;
+use scorewatch_core::model::registry::{self, ActiveModel, InitOptions};
 use scorewatch_core::simulate::{DriftKind, TestSet, DEFAULT_INTENSITIES};
-use scorewatch_core::store::{self, Source, WindowSpec};
+use scorewatch_core::store::{self, WindowSpec};
 
 async fn demo(pool: &PgPool) -> std::sync::Arc<ActiveModel> {
     registry::init(pool, &InitOptions::demo(&artifacts()))
@@ -249,7 +250,7 @@ async fn drift_runs_from_the_api_for_admins_and_is_listed(pool: PgPool) {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let (_, viewer) =
-        scorewatch_core::keys::create(&app.pool, "v", scorewatch_core::keys::Role::Viewer)
+        scorewatch_core::access::create(&app.pool, "v", scorewatch_core::access::Role::Viewer)
             .await
             .unwrap();
     let (status, _) = app
@@ -358,7 +359,7 @@ fn contents(w: &Window) -> (Vec<Vec<u64>>, Vec<u64>, usize, usize) {
     )
 }
 
-fn expected(rows: &[&store::NewPrediction], n_features: usize) -> Window {
+fn expected(rows: &[&scorewatch_core::model::prediction::Prediction], n_features: usize) -> Window {
     let mut w = Window::new(n_features);
     for p in rows {
         w.push(
@@ -400,7 +401,7 @@ async fn windows_read_from_column_blocks_hold_exactly_the_stored_predictions(poo
     let since = now - Duration::minutes(45);
     let until = now + Duration::seconds(1);
     let range = WindowSpec::Range { since, until };
-    let all: Vec<&store::NewPrediction> = stored.iter().collect();
+    let all: Vec<&scorewatch_core::model::prediction::Prediction> = stored.iter().collect();
     let want = contents(&expected(&all, n_features));
 
     // First read: builds the blocks of the closed minutes, then reads through them.
@@ -434,7 +435,7 @@ async fn windows_read_from_column_blocks_hold_exactly_the_stored_predictions(poo
             .unwrap();
     assert_eq!(
         groups as usize,
-        scorewatch_core::columns::feature_groups(n_features).count()
+        scorewatch_core::drift::blocks::feature_groups(n_features).count()
     );
     assert!(groups > 1, "the demo model's features fill several groups");
     // Second read: from the blocks, same contents.
@@ -449,7 +450,7 @@ async fn windows_read_from_column_blocks_hold_exactly_the_stored_predictions(poo
     late[0].created_at = stored[0].created_at;
     store::insert_predictions(&pool, &late).await.unwrap();
     stored.extend(late);
-    let all: Vec<&store::NewPrediction> = stored.iter().collect();
+    let all: Vec<&scorewatch_core::model::prediction::Prediction> = stored.iter().collect();
     let (w, _, _) = store::drift_window(&pool, model.version.id, n_features, range)
         .await
         .unwrap();

@@ -13,10 +13,10 @@ use sqlx::PgPool;
 use tower::ServiceExt;
 
 use scorewatch::startup::{self, ServerState};
-use scorewatch_core::keys::{self, Role};
-use scorewatch_core::registry::{self, InitOptions};
+use scorewatch_core::access::{self, Role};
+use scorewatch_core::ingest::writer::WriterConfig;
+use scorewatch_core::model::registry::{self, InitOptions};
 use scorewatch_core::state::ApiSettings;
-use scorewatch_core::writer::WriterConfig;
 
 fn models_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures/models")
@@ -61,7 +61,7 @@ fn options(model: &str, reference: &str) -> InitOptions {
 fn serve(
     pool: &PgPool,
     model: std::sync::Arc<registry::ActiveModel>,
-) -> (axum::Router, scorewatch_core::writer::WriterTask) {
+) -> (axum::Router, scorewatch_core::ingest::writer::WriterTask) {
     let (state, writer) = startup::start_services(
         pool.clone(),
         model,
@@ -126,7 +126,7 @@ async fn stored(pool: &PgPool) -> (i64, i64, i64) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn every_accepted_kind_scores_through_the_api_like_lightgbm_python(pool: PgPool) {
-    let (_, key) = keys::create(&pool, "test admin", Role::Admin)
+    let (_, key) = access::create(&pool, "test admin", Role::Admin)
         .await
         .unwrap();
     let mut checked = 0;
@@ -256,7 +256,7 @@ async fn refused_models_leave_nothing_registered(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn explanations_of_a_linear_tree_model_are_a_clear_422(pool: PgPool) {
-    let (_, key) = keys::create(&pool, "test admin", Role::Admin)
+    let (_, key) = access::create(&pool, "test admin", Role::Admin)
         .await
         .unwrap();
     registry::init(&pool, &options("linear_tree.txt", "base.reference.csv"))

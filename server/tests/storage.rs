@@ -12,11 +12,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use common::{app, app_with, TestApp};
 use scorewatch::startup;
-use scorewatch_core::backup;
 use scorewatch_core::embedded::EmbeddedPostgres;
+use scorewatch_core::ingest::backup;
+use scorewatch_core::ingest::writer::WriterConfig;
 use scorewatch_core::state::ApiSettings;
 use scorewatch_core::store::{self, Database, DatabaseLocation};
-use scorewatch_core::writer::WriterConfig;
 
 fn application(i: usize) -> String {
     json!({"sk_id_curr": i, "features": {"EXT_SOURCE_2": 0.1 + (i % 8) as f64 / 10.0}}).to_string()
@@ -218,17 +218,18 @@ async fn shutdown_answers_and_stores_every_request_in_flight(pool: PgPool) {
     assert_eq!(app.stored().await, 20);
     // After the writer stopped, nothing more is taken (and so nothing acknowledged).
     let raw = serde_json::from_str(&application(5)).unwrap();
-    let a = scorewatch_core::application::Application::parse(raw, &app.state.model.model).unwrap();
-    let rows = scorewatch_core::predict::score(
+    let a = scorewatch_core::model::application::Application::parse(raw, &app.state.model.model)
+        .unwrap();
+    let rows = scorewatch_core::model::predict::score(
         &app.state.model,
         &[a],
-        scorewatch_core::store::Source::Api,
+        scorewatch_core::model::prediction::Source::Api,
         None,
     )
     .unwrap();
     assert_eq!(
         app.state.writer.store(rows).await,
-        Err(scorewatch_core::writer::WriteError::ShuttingDown)
+        Err(scorewatch_core::ingest::writer::WriteError::ShuttingDown)
     );
 }
 

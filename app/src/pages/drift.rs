@@ -7,10 +7,6 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use crate::charts::{self, colour, ChartView};
 use crate::dto::{DriftFeatureRow, DriftReportDetail, DriftReportRow, FeatureDistribution};
 
-/// Drift share bands (the analysis' defaults): OK below, WARNING up to, ALERT above.
-const WARNING_SHARE: f64 = 0.1;
-const ALERT_SHARE: f64 = 0.3;
-
 /// Windows the "run now" control offers.
 const RUN_WINDOWS: [(&str, &str); 6] = [
     ("last-500", "Newest 500 predictions"),
@@ -26,25 +22,12 @@ const RUN_WINDOWS: [(&str, &str); 6] = [
 #[server]
 pub async fn run_drift_now(window: String) -> Result<i64, ServerFnError> {
     crate::auth::require(crate::auth::Need::Admin).await?;
-    use chrono::{Duration, Utc};
+    use chrono::Utc;
     use scorewatch_core::drift::analysis::Settings;
-    use scorewatch_core::reports::{self, Trigger};
+    use scorewatch_core::drift::reports::{self, Trigger};
     use scorewatch_core::{state::AppState, store::WindowSpec};
     let state = expect_context::<AppState>();
-    let now = Utc::now();
-    let range = |d: Duration| WindowSpec::Range {
-        since: now - d,
-        until: now,
-    };
-    let spec = match window.as_str() {
-        "hour" => range(Duration::hours(1)),
-        "day" => range(Duration::days(1)),
-        "week" => range(Duration::days(7)),
-        w => match w.strip_prefix("last-").and_then(|n| n.parse::<i64>().ok()) {
-            Some(n) if (1..=1_000_000).contains(&n) => WindowSpec::Last(n),
-            _ => return Err(ServerFnError::new(format!("unknown window `{w}`"))),
-        },
-    };
+    let spec = WindowSpec::from_choice(&window, Utc::now()).map_err(ServerFnError::new)?;
     let report = reports::run(
         &state.pool,
         &state.model.version,
@@ -53,10 +36,9 @@ pub async fn run_drift_now(window: String) -> Result<i64, ServerFnError> {
         Trigger::Api,
     )
     .await
-    .map_err(|e| {
-        tracing::error!(error = %format!("{e:#}"), "running drift detection from the dashboard");
-        ServerFnError::new(format!("drift detection failed: {e:#}"))
-    })?;
+    .map_err(crate::read_failed(
+        "running drift detection from the dashboard",
+    ))?;
     Ok(report.id)
 }
 
@@ -67,7 +49,7 @@ pub async fn read_feature_distribution(
     feature: String,
 ) -> Result<Option<FeatureDistribution>, ServerFnError> {
     crate::auth::require(crate::auth::Need::Read).await?;
-    use scorewatch_core::{html_report, state::AppState, store};
+    use scorewatch_core::{drift::html_report, state::AppState, store};
     let state = expect_context::<AppState>();
     let db_error = crate::read_failed("reading a feature's distributions");
     let Some((report, _)) = store::get_drift_report(&state.pool, report_id)
@@ -83,15 +65,12 @@ pub async fn read_feature_distribution(
     else {
         return Ok(None);
     };
-    let mut window = store::window_feature_values(
-        &state.pool,
-        report.model_version,
-        position,
-        report.window_start,
-        report.window_end + chrono::Duration::microseconds(1),
-    )
-    .await
-    .map_err(db_error)?;
+    let (since, until) =
+        scorewatch_core::drift::window::report_range(report.window_start, report.window_end);
+    let mut window =
+        store::window_feature_values(&state.pool, report.model_version, position, since, until)
+            .await
+            .map_err(db_error)?;
     window.sort_by(f64::total_cmp);
     let Some(h) = html_report::histogram(&feature, &reference, &window) else {
         return Ok(Some(FeatureDistribution {
@@ -110,7 +89,7 @@ pub async fn read_feature_distribution(
     let hi = reference[reference.len() - 1].max(window[window.len() - 1]);
     // Finite for any finite values, ±1.7e308 included.
     let grid: Vec<f64> = (0..=100)
-        .map(|i| scorewatch_core::reference::lerp(lo, hi, i as f64 / 100.0))
+        .map(|i| scorewatch_core::drift::reference::lerp(lo, hi, i as f64 / 100.0))
         .collect();
     let ecdf = |sorted: &[f64]| -> Vec<f64> {
         grid.iter()
@@ -364,11 +343,15 @@ fn DriftShareChart(reports: Vec<DriftReportRow>) -> impl IntoView {
     let chart = move || {
         let mut ordered = reports.clone();
         ordered.reverse();
+        // The bands of the newest report: each report stores the ones it was judged with.
+        let (warning, alert) = ordered
+            .last()
+            .map_or((0.0, 0.0), |r| (r.warning_share, r.alert_share));
         charts::drift_share_chart(
             ordered.iter().map(|r| r.window_end.clone()).collect(),
             ordered.iter().map(|r| r.drift_share).collect(),
-            WARNING_SHARE,
-            ALERT_SHARE,
+            warning,
+            alert,
         )
     };
     view! { <ChartView id="drift-share-chart" option=chart/> }

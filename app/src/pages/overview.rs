@@ -60,8 +60,8 @@ pub async fn get_overview(
     };
     let step = traffic::step_for(end - start);
     let (series, predictions, latest) = tokio::try_join!(
-        traffic::traffic(&state.pool, start, end, step),
-        traffic::count_all(&state.pool),
+        store::summaries::traffic(&state.pool, start, end, step),
+        store::summaries::count_all(&state.pool),
         store::list_drift_reports(&state.pool, None, 1),
     )
     .map_err(crate::read_failed("reading the overview"))?;

@@ -23,9 +23,10 @@ pub async fn list_predictions(
     cursor: Option<String>,
 ) -> Result<PredictionPageView, ServerFnError> {
     crate::auth::require(crate::auth::Need::Read).await?;
-    use scorewatch_core::scoring::Decision;
+    use scorewatch_core::model::prediction::Decision;
+    use scorewatch_core::model::prediction::Source;
     use scorewatch_core::state::AppState;
-    use scorewatch_core::store::{self, PageCursor, PredictionFilter, Source};
+    use scorewatch_core::store::{self, PageCursor, PredictionFilter};
     let state = expect_context::<AppState>();
     let decision = match decision.as_str() {
         "" => None,
@@ -50,33 +51,24 @@ pub async fn list_predictions(
         since: super::parse_utc_minute(&since, "start of the time range")?,
         until: super::parse_utc_minute(&until, "end of the time range")?,
     };
-    let mut rows = store::list_predictions(&state.pool, &filter, after, PAGE + 1)
+    let page = store::page_predictions(&state.pool, &filter, after, PAGE)
         .await
         .map_err(crate::read_failed("listing predictions"))?;
-    let more = rows.len() as i64 > PAGE;
-    rows.truncate(PAGE as usize);
-    let next_cursor = more.then(|| rows.last()).flatten().map(|p| {
-        PageCursor {
-            created_at: p.created_at,
-            id: p.id,
-        }
-        .encode()
-    });
     Ok(PredictionPageView {
-        rows: rows.iter().map(prediction_row).collect(),
-        next_cursor,
+        rows: page.items.iter().map(prediction_row).collect(),
+        next_cursor: page.next.map(|c| c.encode()),
     })
 }
 
 #[cfg(feature = "ssr")]
-fn prediction_row(p: &scorewatch_core::store::StoredPrediction) -> crate::dto::PredictionRow {
+fn prediction_row(p: &scorewatch_core::model::prediction::Prediction) -> crate::dto::PredictionRow {
     crate::dto::PredictionRow {
         id: p.id.to_string(),
         created_at: p.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
         sk_id_curr: p.sk_id_curr,
         probability: p.probability,
-        decision: p.decision.clone(),
-        source: p.source.clone(),
+        decision: p.decision.as_str().to_owned(),
+        source: p.source.as_str().to_owned(),
         inference_time_ms: p.inference_time_ms,
         n_missing: p.features.iter().filter(|v| v.is_nan()).count(),
     }
@@ -92,8 +84,8 @@ const DETAIL_FEATURES: usize = 25;
 pub async fn read_prediction(id: String) -> Result<Option<PredictionDetailView>, ServerFnError> {
     crate::auth::require(crate::auth::Need::Read).await?;
     use crate::dto::FeatureAgainstReference;
-    use scorewatch_core::application::Application;
-    use scorewatch_core::{predict, state::AppState, store};
+    use scorewatch_core::model::application::Application;
+    use scorewatch_core::{model::predict, state::AppState, store};
     let state = expect_context::<AppState>();
     let Ok(id) = id.parse::<uuid::Uuid>() else {
         return Ok(None);
@@ -152,7 +144,8 @@ pub async fn read_prediction(id: String) -> Result<Option<PredictionDetailView>,
                 anyhow::Ok(predict::explain(&active, &[application], 15)?)
             })
             .await
-            .map_err(|e| ServerFnError::new(format!("explaining stopped: {e}")))?
+            .map_err(anyhow::Error::from)
+            .and_then(|explained| explained)
             .map_err(|e| {
                 tracing::error!(error = %format!("{e:#}"), "explaining a stored prediction");
                 ServerFnError::new("the model could not explain this prediction")

@@ -74,47 +74,52 @@ fn unit_hint(name: &str) -> &'static str {
 #[server(input = Json)]
 pub async fn score_application(input: ScoreInput) -> Result<ScoreResultView, ServerFnError> {
     crate::auth::require(crate::auth::Need::Score).await?;
-    use scorewatch_core::application::Application;
-    use scorewatch_core::predict;
-    use scorewatch_core::scoring::ExplainError;
+    use scorewatch_core::ingest::writer::WriteError;
+    use scorewatch_core::model::application::Application;
+    use scorewatch_core::model::predict::{self, Explain, Explanations, ScoreError, ScoreRequest};
+    use scorewatch_core::model::prediction::Source;
     use scorewatch_core::state::AppState;
-    use scorewatch_core::store::Source;
-    use scorewatch_core::writer::WriteError;
     let state = expect_context::<AppState>();
     let body = application_json(input).map_err(ServerFnError::new)?;
     let application = Application::from_json(&body, &state.model.model)
         .map_err(|e| ServerFnError::new(format!("the application is not valid JSON: {e}")))?
         .map_err(|e| ServerFnError::new(e.to_string()))?;
-    let active = state.model.clone();
-    let (rows, explanation) = tokio::task::spawn_blocking(move || {
-        let apps = [application];
-        let rows = predict::score(&active, &apps, Source::Ui, None)?;
-        let explanation = match predict::explain(&active, &apps, SHOWN_CONTRIBUTIONS) {
-            Ok(mut explanations) => Ok(explanations.remove(0)),
-            Err(ExplainError::Unavailable) => Err(ExplainError::Unavailable.to_string()),
-            Err(ExplainError::Failed(e)) => return Err(e),
-        };
-        anyhow::Ok((rows, explanation))
-    })
-    .await
-    .map_err(|e| ServerFnError::new(format!("scoring stopped: {e}")))?
-    .map_err(|e| {
-        tracing::error!(error = %format!("{e:#}"), "scoring from the dashboard");
-        ServerFnError::new("the model could not score this application")
-    })?;
-    let p = rows[0].clone();
-    state.writer.store(rows).await.map_err(|e| {
-        ServerFnError::new(match e {
-            WriteError::Overloaded => {
-                "the service is busy storing decisions; try again in a second"
-            }
-            WriteError::ShuttingDown => "the server is shutting down; nothing was stored",
-            _ => "the decision could not be stored: the database is unavailable",
-        })
-    })?;
-    tracing::info!(prediction_id = %p.id, decision = p.decision.as_str(), "scored from the dashboard");
+    let request = ScoreRequest {
+        applications: vec![application],
+        source: Source::Ui,
+        request_id: None,
+        explain: Explain::IfAvailable {
+            top: SHOWN_CONTRIBUTIONS,
+        },
+    };
+    let scored = predict::score_and_store(&state, request)
+        .await
+        .map_err(|e| {
+            ServerFnError::new(match e {
+                ScoreError::Store(WriteError::Overloaded) => {
+                    "the service is busy storing decisions; try again in a second"
+                }
+                ScoreError::Store(WriteError::ShuttingDown) => {
+                    "the server is shutting down; nothing was stored"
+                }
+                ScoreError::Store(_) => {
+                    "the decision could not be stored: the database is unavailable"
+                }
+                ScoreError::NotExplainable | ScoreError::Internal(_) => {
+                    tracing::error!(error = %format!("{:#}", anyhow::Error::from(e)), "scoring from the dashboard");
+                    "the model could not score this application"
+                }
+            })
+        })?;
+    let p = scored.decisions[0].clone();
+    let explanation = match scored.explanations {
+        Explanations::Given(mut given) => Ok(given.remove(0)),
+        Explanations::Unavailable(why) => Err(why),
+        Explanations::NotAsked => Err(String::new()),
+    };
+    tracing::info!(prediction_id = %p.prediction_id, decision = p.decision.as_str(), "scored from the dashboard");
     Ok(ScoreResultView {
-        prediction_id: p.id.to_string(),
+        prediction_id: p.prediction_id.to_string(),
         probability: p.probability,
         decision: p.decision.as_str().to_string(),
         threshold: p.threshold,
@@ -436,7 +441,7 @@ mod tests {
             threshold: 0.5,
             explanation: None,
             explanation_notice: Some(
-                scorewatch_core::scoring::ExplainError::Unavailable.to_string(),
+                scorewatch_core::model::booster::ExplainError::Unavailable.to_string(),
             ),
         };
         let owner = Owner::new();

@@ -596,7 +596,7 @@ pub fn conclude(
 /// Decile edges of the reference scores (deduplicated).
 fn score_edges(sorted_scores: &[f64]) -> Vec<f64> {
     let mut edges: Vec<f64> = (1..10)
-        .map(|k| crate::reference::quantile_sorted(sorted_scores, k as f64 / 10.0))
+        .map(|k| crate::drift::reference::quantile_sorted(sorted_scores, k as f64 / 10.0))
         .collect();
     edges.dedup();
     edges

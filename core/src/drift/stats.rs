@@ -18,7 +18,7 @@
 
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 
-use crate::reference::{mean_std, pow2};
+use crate::drift::reference::{mean_std, pow2};
 
 /// Smallest share used in PSI's logarithm.
 pub const PSI_FLOOR: f64 = 1e-4;

@@ -7,7 +7,7 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
-use scorewatch_core::keys::{Caller, Permission};
+use scorewatch_core::access::{Caller, Permission};
 use scorewatch_core::state::AppState;
 
 use super::error::ApiError;

@@ -11,10 +11,10 @@ use utoipa::openapi::schema::{
 };
 use utoipa::openapi::RefOr;
 
-use scorewatch_core::application::WholeI64;
 use scorewatch_core::drift::analysis::{Method, Settings};
+use scorewatch_core::drift::reports;
 use scorewatch_core::drift::stats::Correction;
-use scorewatch_core::reports;
+use scorewatch_core::model::application::WholeI64;
 use scorewatch_core::state::AppState;
 use scorewatch_core::store::{self, DriftFeature, DriftReport, WindowSpec};
 
@@ -271,21 +271,7 @@ fn window_and_settings(req: &RunRequest) -> Result<(WindowSpec, Settings), Strin
         }
         settings.alpha = a;
     }
-    let spec = match (req.last.map(|w| w.0), req.since, req.until) {
-        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-            return Err("give either `last` or `since`/`until`, not both".into())
-        }
-        (Some(n), None, None) if n >= 1 => WindowSpec::Last(n),
-        (Some(n), None, None) => return Err(format!("last must be at least 1, got {n}")),
-        (None, since, until) => {
-            let until = until.unwrap_or_else(Utc::now);
-            let since = since.unwrap_or(until - chrono::Duration::hours(1));
-            if since >= until {
-                return Err("since must be before until".into());
-            }
-            WindowSpec::Range { since, until }
-        }
-    };
+    let spec = WindowSpec::from_parts(req.last.map(|w| w.0), req.since, req.until, Utc::now())?;
     Ok((spec, settings))
 }
 

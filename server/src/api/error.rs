@@ -6,7 +6,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
-use scorewatch_core::writer::WriteError;
+use scorewatch_core::ingest::writer::WriteError;
+use scorewatch_core::model::predict::ScoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -104,12 +105,34 @@ impl IntoResponse for ApiError {
 }
 
 impl ApiError {
-    /// A storage failure: 503 when the database cannot be reached, else internal.
-    pub fn from_store(e: anyhow::Error) -> Self {
-        if scorewatch_core::writer::is_connection_error(&e) {
-            ApiError::Unavailable("the database is unavailable; retry later".into())
-        } else {
-            ApiError::Internal(e)
+    /// A domain failure (a [`scorewatch_core::Error`], or an `anyhow::Error` sorted into
+    /// one): 503 when the database cannot be reached, 404/422 for the caller's mistakes,
+    /// else internal.
+    pub fn from_store(e: impl Into<scorewatch_core::Error>) -> Self {
+        e.into().into()
+    }
+}
+
+impl From<scorewatch_core::Error> for ApiError {
+    /// The one place domain errors become HTTP answers; an internal error's text is
+    /// logged by [`ApiError::into_response`], never sent.
+    fn from(e: scorewatch_core::Error) -> Self {
+        use scorewatch_core::Error;
+        match e {
+            Error::Unavailable(m) => ApiError::Unavailable(m),
+            Error::NotFound(m) => ApiError::NotFound(m),
+            Error::Invalid(m) | Error::Conflict(m) => ApiError::Validation(m),
+            Error::Internal(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+impl From<ScoreError> for ApiError {
+    fn from(e: ScoreError) -> Self {
+        match e {
+            ScoreError::NotExplainable => ApiError::NotExplainable(e.to_string()),
+            ScoreError::Store(e) => e.into(),
+            ScoreError::Internal(e) => ApiError::Internal(e),
         }
     }
 }
@@ -145,8 +168,8 @@ impl From<axum::extract::rejection::PathRejection> for ApiError {
     }
 }
 
-impl From<scorewatch_core::application::ValidationError> for ApiError {
-    fn from(e: scorewatch_core::application::ValidationError) -> Self {
+impl From<scorewatch_core::model::application::ValidationError> for ApiError {
+    fn from(e: scorewatch_core::model::application::ValidationError) -> Self {
         ApiError::Validation(e.to_string())
     }
 }

@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::Object;
 use uuid::Uuid;
 
-use scorewatch_core::application::{Application, RawApplication};
-use scorewatch_core::predict::{self, Explanation};
+use scorewatch_core::model::application::{Application, RawApplication};
+use scorewatch_core::model::predict::{self, Explain, Explanation, Explanations, ScoreRequest};
+use scorewatch_core::model::prediction::Source;
 use scorewatch_core::state::AppState;
-use scorewatch_core::store::Source;
 
 use super::auth::{self, Authorized};
 use super::error::{json_error, ApiError, ApiQuery, ErrorBody, JsonBody};
@@ -220,7 +220,8 @@ fn request_id(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Scores (and explains) off the async executor, then waits for the writer to commit.
+/// Scores, explains as asked and stores through the one use case
+/// ([`predict::score_and_store`]), and shapes its answer.
 async fn score_and_store(
     state: &AppState,
     applications: Vec<Application>,
@@ -228,55 +229,38 @@ async fn score_and_store(
     request_id: Option<String>,
     query: &PredictQuery,
 ) -> Result<(Vec<PredictionResponse>, Outcome), ApiError> {
-    let active = state.model.clone();
-    let n_rows = applications.len();
-    let top = query.explain.then(|| query.top.unwrap_or(DEFAULT_TOP));
-    if top.is_some() && !active.model.explainable() {
-        // Refused before scoring, so nothing is stored.
-        return Err(ApiError::NotExplainable(
-            scorewatch_core::scoring::ExplainError::Unavailable.to_string(),
-        ));
-    }
-    let work = move || {
-        let rows = predict::score(&active, &applications, source, request_id.as_deref())?;
-        let explanations = match top {
-            Some(top) => {
-                Some(predict::explain(&active, &applications, top).map_err(anyhow::Error::from)?)
-            }
-            None => None,
-        };
-        let n_missing: Vec<usize> = applications.iter().map(Application::n_missing).collect();
-        anyhow::Ok((rows, explanations, n_missing))
+    let explain = match query.explain {
+        true => Explain::Required {
+            top: query.top.unwrap_or(DEFAULT_TOP),
+        },
+        false => Explain::No,
     };
-    // One row without explanation takes microseconds: scoring it here costs less than
-    // handing it to a blocking thread and back.
-    let inline = top.is_none() && n_rows == 1;
-    let (rows, explanations, n_missing) = if inline {
-        work()?
-    } else {
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|e| ApiError::Internal(e.into()))??
+    let request = ScoreRequest {
+        applications,
+        source,
+        request_id,
+        explain,
     };
-
-    let mut explanations = explanations.map(Vec::into_iter);
-    let results: Vec<PredictionResponse> = rows
-        .iter()
-        .zip(n_missing)
-        .map(|(p, n_missing_features)| PredictionResponse {
-            prediction_id: p.id,
-            sk_id_curr: p.sk_id_curr,
-            probability: p.probability,
-            decision: p.decision.as_str(),
-            threshold: p.threshold,
-            model_version: p.model_version,
-            inference_time_ms: p.inference_time_ms,
-            n_missing_features,
+    let scored = predict::score_and_store(state, request).await?;
+    let outcome = Outcome::of(&scored.decisions);
+    let mut explanations = match scored.explanations {
+        Explanations::Given(given) => Some(given.into_iter()),
+        Explanations::NotAsked | Explanations::Unavailable(_) => None,
+    };
+    let results = scored
+        .decisions
+        .into_iter()
+        .map(|d| PredictionResponse {
+            prediction_id: d.prediction_id,
+            sk_id_curr: d.sk_id_curr,
+            probability: d.probability,
+            decision: d.decision.as_str(),
+            threshold: d.threshold,
+            model_version: d.model_version,
+            inference_time_ms: d.inference_time_ms,
+            n_missing_features: d.n_missing_features,
             explanation: explanations.as_mut().and_then(Iterator::next),
         })
         .collect();
-    let outcome = Outcome::of(&rows);
-    state.writer.store(rows).await?;
-    outcome.record_predictions(source, &results);
     Ok((results, outcome))
 }

@@ -10,9 +10,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::openapi::schema::Object;
 use uuid::Uuid;
 
-use scorewatch_core::scoring::Decision;
+use scorewatch_core::model::prediction::Decision;
+use scorewatch_core::model::prediction::{Prediction, Source};
 use scorewatch_core::state::AppState;
-use scorewatch_core::store::{self, PageCursor, PredictionFilter, Source, StoredPrediction};
+use scorewatch_core::store::{self, PageCursor, PredictionFilter};
 
 use super::auth::{self, Authorized};
 use super::error::{ApiError, ApiPath, ApiQuery, ErrorBody};
@@ -144,19 +145,11 @@ pub async fn list_predictions(
         sk_id_curr: q.sk_id_curr,
         source,
     };
-    let rows = store::list_predictions(&state.pool, &filter, cursor, limit + 1)
+    let page = store::page_predictions(&state.pool, &filter, cursor, limit)
         .await
         .map_err(ApiError::from_store)?;
-    let more = rows.len() as i64 > limit;
-    let rows = &rows[..rows.len().min(limit as usize)];
-    let next_cursor = more.then(|| rows.last()).flatten().map(|p| {
-        PageCursor {
-            created_at: p.created_at,
-            id: p.id,
-        }
-        .encode()
-    });
-    let items = with_names(&state, rows).await?;
+    let next_cursor = page.next.map(|c| c.encode());
+    let items = with_names(&state, &page.items).await?;
     Ok(Json(PredictionPage { items, next_cursor }))
 }
 
@@ -192,7 +185,7 @@ pub async fn get_prediction(
 /// Keys each row's features by the names of its own model version.
 async fn with_names(
     state: &AppState,
-    rows: &[StoredPrediction],
+    rows: &[Prediction],
 ) -> Result<Vec<PredictionItem>, ApiError> {
     let active = &state.model.version;
     let mut versions: Vec<i64> = rows
@@ -218,10 +211,10 @@ async fn with_names(
             model_version: p.model_version,
             sk_id_curr: p.sk_id_curr,
             probability: p.probability,
-            decision: p.decision.clone(),
+            decision: p.decision.as_str().to_owned(),
             threshold: p.threshold,
             inference_time_ms: p.inference_time_ms,
-            source: p.source.clone(),
+            source: p.source.as_str().to_owned(),
             request_id: p.request_id.clone(),
             features: names
                 .get(&p.model_version)

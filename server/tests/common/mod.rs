@@ -13,10 +13,10 @@ use sqlx::PgPool;
 use tower::ServiceExt;
 
 use scorewatch::startup::{self, ServerState};
-use scorewatch_core::keys::{self, Role};
-use scorewatch_core::registry::{self, InitOptions};
+use scorewatch_core::access::{self, Role};
+use scorewatch_core::ingest::writer::{WriterConfig, WriterTask};
+use scorewatch_core::model::registry::{self, InitOptions};
 use scorewatch_core::state::{ApiSettings, AppState};
-use scorewatch_core::writer::{WriterConfig, WriterTask};
 
 pub fn artifacts() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../artifacts")
@@ -56,7 +56,7 @@ pub async fn app_with(pool: PgPool, settings: ApiSettings, writer: WriterConfig)
         app: state.clone(),
         leptos,
     });
-    let (_, key) = keys::create(&pool, "test admin", Role::Admin)
+    let (_, key) = access::create(&pool, "test admin", Role::Admin)
         .await
         .unwrap();
     TestApp {

@@ -7,6 +7,9 @@
 //! columns, so that feature importance means something. The many other columns follow
 //! plausible marginals with the real data's missingness. Same seed, same bytes: one
 //! ChaCha stream drawn in a fixed order, LightGBM in deterministic mode, no timestamps.
+//!
+//! Parts: [`recipes`] (the columns and how each is drawn), this file (generating, writing
+//! the files and training).
 
 use std::collections::HashMap;
 use std::fs;
@@ -21,9 +24,11 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Beta, Distribution, Exp, LogNormal, Normal, Poisson};
 use serde::{Deserialize, Serialize};
 
+use self::recipes::{Base, ColumnRecipe, Driver, Recipe, Stat, Table, CATEGORICALS};
 use crate::artifacts::{ModelCard, TrainingMetrics};
-use crate::catalog::{self, Base, Column, Driver, Recipe, Stat, Table, CATEGORICALS};
-use crate::metrics::roc_auc;
+use crate::model::roc_auc::roc_auc;
+
+pub mod recipes;
 
 /// The anomaly value of `DAYS_EMPLOYED` for pensioners in the real data (about 1000 years).
 pub const DAYS_EMPLOYED_ANOMALY: f64 = 365_243.0;
@@ -70,7 +75,7 @@ pub struct DemoSummary {
 
 /// The generated table: one row per applicant, features in catalog order, NaN = missing.
 pub struct Generated {
-    pub columns: Vec<Column>,
+    pub columns: Vec<ColumnRecipe>,
     pub ids: Vec<i64>,
     pub rows: Vec<Vec<f64>>,
     pub target: Vec<u8>,
@@ -103,7 +108,7 @@ struct Profile {
 
 /// Draws `n` applicants with ids starting at `first_id`.
 pub fn generate(n: usize, seed: u64, first_id: i64) -> Generated {
-    let columns = catalog::columns();
+    let columns = recipes::columns();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut rows = Vec::with_capacity(n);
     let mut logits = Vec::with_capacity(n);
@@ -192,7 +197,7 @@ fn choose_level(
     levels.last().map(|(l, _)| *l)
 }
 
-fn draw_applicant(columns: &[Column], rng: &mut ChaCha8Rng) -> (Vec<f64>, f64) {
+fn draw_applicant(columns: &[ColumnRecipe], rng: &mut ChaCha8Rng) -> (Vec<f64>, f64) {
     let categories: HashMap<&'static str, Option<&'static str>> = CATEGORICALS
         .iter()
         .map(|(group, levels, missing)| (*group, choose_level(rng, levels, *missing)))
@@ -504,7 +509,7 @@ fn present(is_present: bool, value: f64) -> f64 {
 
 /// The default log-odds (without intercept): mostly the external scores, age, employment,
 /// payment rate, gender, education and past delinquency, plus unobserved noise.
-fn default_logit(columns: &[Column], row: &[f64], p: &Profile, rng: &mut ChaCha8Rng) -> f64 {
+fn default_logit(columns: &[ColumnRecipe], row: &[f64], p: &Profile, rng: &mut ChaCha8Rng) -> f64 {
     let value = |name: &str| {
         columns
             .iter()
@@ -599,8 +604,38 @@ pub fn training_params(seed: u64, max_rounds: usize) -> serde_json::Value {
     })
 }
 
-/// Generates the data set, trains the model and writes every artifact into `cfg.out_dir`.
-pub fn build(cfg: &DemoConfig, progress: &indicatif::ProgressBar) -> Result<DemoSummary> {
+/// The steps of [`build`], in order, each reported to its `progress` callback as it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BuildStep {
+    Generating,
+    Training,
+    Evaluating,
+    Writing,
+}
+
+impl BuildStep {
+    /// How many steps there are.
+    pub const COUNT: u64 = 4;
+
+    /// The step's position, 0 to [`BuildStep::COUNT`] - 1.
+    pub fn index(self) -> u64 {
+        self as u64
+    }
+
+    /// What the step does, for a progress display.
+    pub fn describe(self) -> &'static str {
+        match self {
+            BuildStep::Generating => "generating applicants",
+            BuildStep::Training => "training LightGBM",
+            BuildStep::Evaluating => "evaluating",
+            BuildStep::Writing => "writing artifacts",
+        }
+    }
+}
+
+/// Generates the data set, trains the model and writes every artifact into `cfg.out_dir`,
+/// calling `progress` as each [`BuildStep`] starts.
+pub fn build(cfg: &DemoConfig, progress: impl Fn(BuildStep)) -> Result<DemoSummary> {
     ensure!(cfg.train_rows >= 100, "--train-rows must be at least 100");
     ensure!(
         cfg.reference_rows >= 1,
@@ -609,16 +644,15 @@ pub fn build(cfg: &DemoConfig, progress: &indicatif::ProgressBar) -> Result<Demo
     fs::create_dir_all(&cfg.out_dir)
         .with_context(|| format!("creating {}", cfg.out_dir.display()))?;
 
-    progress.set_message("generating applicants");
+    progress(BuildStep::Generating);
     let total = cfg.train_rows + cfg.test_rows;
     let data = generate(total, cfg.seed, 100_002);
     let names = data.feature_names();
     let n_features = names.len();
     let n_valid = cfg.train_rows / 5;
     let n_fit = cfg.train_rows - n_valid;
-    progress.inc(1);
 
-    progress.set_message("training LightGBM");
+    progress(BuildStep::Training);
     let flat = |r: std::ops::Range<usize>| -> Vec<f64> {
         data.rows[r].iter().flatten().copied().collect()
     };
@@ -642,9 +676,8 @@ pub fn build(cfg: &DemoConfig, progress: &indicatif::ProgressBar) -> Result<Demo
     valid.set_feature_names(&names)?;
     let params = training_params(cfg.seed, cfg.max_rounds);
     let booster = lightgbm3::Booster::train_with_valid(train, Some(valid), &params)?;
-    progress.inc(1);
 
-    progress.set_message("evaluating");
+    progress(BuildStep::Evaluating);
     let auc_of = |r: std::ops::Range<usize>| -> Result<f64> {
         let scores = booster.predict_with_params(
             &flat(r.clone()),
@@ -666,9 +699,8 @@ pub fn build(cfg: &DemoConfig, progress: &indicatif::ProgressBar) -> Result<Demo
             .sum::<f64>()
             / cfg.train_rows as f64,
     };
-    progress.inc(1);
 
-    progress.set_message("writing artifacts");
+    progress(BuildStep::Writing);
     let model_path = cfg.out_dir.join(crate::artifacts::MODEL_FILE);
     booster.save_file(model_path.to_str().context("model path is not UTF-8")?)?;
     let card = ModelCard {
@@ -693,7 +725,6 @@ pub fn build(cfg: &DemoConfig, progress: &indicatif::ProgressBar) -> Result<Demo
     )?;
     let test_path = cfg.out_dir.join(crate::artifacts::TEST_FILE);
     write_csv_gz(&test_path, &data, cfg.train_rows..total, false)?;
-    progress.inc(1);
 
     Ok(DemoSummary {
         files: vec![model_path, card_path, reference_path, test_path],

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Result};
+use crate::error::{Error, Result};
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 use serde::Serialize;
@@ -97,7 +97,7 @@ pub struct KeyInfo {
 /// Creates a key; returns its id and the key, which is not stored and cannot be shown again.
 pub async fn create(pool: &PgPool, name: &str, role: Role) -> Result<(i64, String)> {
     if name.trim().is_empty() {
-        bail!("a key needs a name (who or what uses it)");
+        return Err(Error::invalid("a key needs a name (who or what uses it)"));
     }
     let mut bytes = [0u8; 20];
     rand::rngs::OsRng.fill_bytes(&mut bytes);

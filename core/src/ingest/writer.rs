@@ -22,8 +22,9 @@ use sqlx::{ConnectOptions, PgConnection, PgPool};
 use tokio::sync::{mpsc, oneshot, watch, OwnedSemaphorePermit, Semaphore, TryAcquireError};
 use tokio::task::JoinHandle;
 
-use crate::backup::BackupWriter;
-use crate::store::{self, NewPrediction};
+use crate::ingest::backup::BackupWriter;
+use crate::model::prediction::Prediction;
+use crate::store;
 
 /// How often an unhealthy writer checks whether the database is back.
 pub const PROBE_INTERVAL: Duration = Duration::from_millis(500);
@@ -64,7 +65,7 @@ pub enum WriteError {
 }
 
 struct Job {
-    rows: Vec<NewPrediction>,
+    rows: Vec<Prediction>,
     // Dropped once the rows are committed (or failed), giving their room back.
     _permit: OwnedSemaphorePermit,
     reply: oneshot::Sender<Result<(), WriteError>>,
@@ -146,7 +147,7 @@ impl Writer {
     }
 
     /// Queues the rows and waits until they are committed.
-    pub async fn store(&self, rows: Vec<NewPrediction>) -> Result<(), WriteError> {
+    pub async fn store(&self, rows: Vec<Prediction>) -> Result<(), WriteError> {
         if rows.is_empty() {
             return Ok(());
         }
@@ -209,7 +210,7 @@ impl WriterTask {
 /// transaction, answers them, repeats; after the stop signal, drains the queue and ends.
 ///
 /// `slot` (1, 2, ...) is the committer's summary slot: its counts go to rows of its own
-/// (see [`crate::traffic::SummaryAdditions`]), so that commits never wait for each other.
+/// (see [`crate::store::summaries::SummaryAdditions`]), so that commits never wait for each other.
 async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>, slot: usize) {
     // Each committer's own connection, outside the pool: when the database goes away a new
     // connection fails at once (the pool would retry until its acquire timeout), so
@@ -252,7 +253,7 @@ async fn run(shared: Arc<Shared>, mut stop: watch::Receiver<bool>, slot: usize) 
             jobs
         };
         let mut jobs = jobs;
-        let rows: Vec<NewPrediction> = jobs
+        let rows: Vec<Prediction> = jobs
             .iter_mut()
             .flat_map(|j| std::mem::take(&mut j.rows))
             .collect();
@@ -295,7 +296,7 @@ async fn commit(
     pool: &PgPool,
     slot: usize,
     conn: &mut Option<PgConnection>,
-    rows: Vec<NewPrediction>,
+    rows: Vec<Prediction>,
     backup: Option<&Arc<Mutex<BackupWriter>>>,
     healthy: &AtomicBool,
 ) -> Result<(), WriteError> {
@@ -312,7 +313,7 @@ async fn commit(
         .record(started.elapsed().as_secs_f64());
     if let Err(e) = stored {
         metrics::counter!("scorewatch_writer_commit_failures_total").increment(1);
-        if is_connection_error(&e) {
+        if matches!(e, crate::Error::Unavailable(_)) {
             healthy.store(false, Ordering::Relaxed);
             *conn = None;
         }
@@ -344,31 +345,6 @@ async fn commit(
         }
     }
     Ok(())
-}
-
-/// Whether a failure means the database could not be reached (as opposed to a query the
-/// database refused).
-pub fn is_connection_error(e: &anyhow::Error) -> bool {
-    e.chain().any(|cause| {
-        matches!(
-            cause.downcast_ref::<sqlx::Error>(),
-            Some(
-                sqlx::Error::Io(_)
-                    | sqlx::Error::PoolTimedOut
-                    | sqlx::Error::PoolClosed
-                    | sqlx::Error::Tls(_)
-                    | sqlx::Error::Protocol(_)
-                    | sqlx::Error::WorkerCrashed
-            )
-        ) || matches!(
-            cause
-                .downcast_ref::<sqlx::Error>()
-                .and_then(|e| e.as_database_error())
-                .and_then(|d| d.code()),
-            // admin_shutdown, crash_shutdown, cannot_connect_now
-            Some(code) if code == "57P01" || code == "57P02" || code == "57P03"
-        )
-    })
 }
 
 /// Marks the writer healthy again once the database answers.

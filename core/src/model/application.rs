@@ -7,7 +7,7 @@ use std::fmt;
 use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use crate::scoring::Model;
+use crate::model::booster::Model;
 
 /// The JSON body of one application: an optional client id and features by name.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]

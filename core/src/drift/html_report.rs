@@ -32,12 +32,12 @@ pub fn histogram(feature: &str, sorted_reference: &[f64], current: &[f64]) -> Op
     if sorted_reference.is_empty() || current.is_empty() {
         return None;
     }
-    let mut lo = crate::reference::quantile_sorted(sorted_reference, 0.01);
-    let mut hi = crate::reference::quantile_sorted(sorted_reference, 0.99);
+    let mut lo = crate::drift::reference::quantile_sorted(sorted_reference, 0.01);
+    let mut hi = crate::drift::reference::quantile_sorted(sorted_reference, 0.99);
     if hi <= lo {
         // A unit range; beyond 2^44 in magnitude, where it would leave too few distinct
         // numbers for the edges, 2^-44 of the magnitude.
-        let pad = 1.0f64.max(lo.abs() * crate::reference::pow2(-44));
+        let pad = 1.0f64.max(lo.abs() * crate::drift::reference::pow2(-44));
         if lo + pad <= f64::MAX {
             hi = lo + pad;
         } else {
@@ -47,7 +47,7 @@ pub fn histogram(feature: &str, sorted_reference: &[f64], current: &[f64]) -> Op
     let s = if !(hi - lo).is_finite() {
         0.5
     } else if (hi - lo) / (BINS as f64) < f64::MIN_POSITIVE {
-        crate::reference::pow2(512)
+        crate::drift::reference::pow2(512)
     } else {
         1.0
     };

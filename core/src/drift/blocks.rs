@@ -17,8 +17,8 @@
 //! model version) the traffic summaries counted in its minute when it was built, and a
 //! reader compares that with the summaries' count now. A minute that changed since (late
 //! rows: a backup replayed, history back-filled) is read from `predictions` and rebuilt.
-//! Minutes still open, the partial minutes at a window's edges and minutes older than
-//! [`KEEP_DAYS`] are read from `predictions`.
+//! Minutes still open, a window's edge minutes that hold predictions outside the window,
+//! and minutes older than [`KEEP_DAYS`] are read from `predictions`.
 
 use std::collections::HashMap;
 
@@ -27,8 +27,9 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use futures_util::TryStreamExt;
 use sqlx::{PgConnection, PgPool, Row};
 
+use crate::codec::{decode_column, encode_column, get_f64s, put_f64s};
 use crate::drift::analysis::{Column, Window};
-use crate::pgarray::{get_f64s, put_f64s, Float8Array};
+use crate::store::pgarray::Float8Array;
 
 /// Most rows in one part of a minute's block (14 MB of features at 419 features).
 pub const PART_ROWS: usize = 4096;
@@ -51,25 +52,78 @@ fn floor_minute(t: DateTime<Utc>) -> DateTime<Utc> {
     t.duration_trunc(minute()).unwrap_or(t)
 }
 
-fn ceil_minute(t: DateTime<Utc>) -> DateTime<Utc> {
-    let f = floor_minute(t);
-    if f == t {
-        f
-    } else {
-        f + minute()
-    }
-}
-
-/// The minutes [from, to) that may have blocks: ended [`SETTLE_SECONDS`] ago, not older
-/// than [`KEEP_DAYS`].
-fn block_span(
-    since: DateTime<Utc>,
-    until: DateTime<Utc>,
+/// `[from, to)` cut to the minutes that may have blocks (settled, kept).
+fn clamp_span(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> (DateTime<Utc>, DateTime<Utc>) {
-    let from = ceil_minute(since).max(floor_minute(now - Duration::days(KEEP_DAYS)));
-    let to = floor_minute(until.min(now - Duration::seconds(SETTLE_SECONDS)));
+    let from = from.max(floor_minute(now - Duration::days(KEEP_DAYS)));
+    let to = to.min(floor_minute(now - Duration::seconds(SETTLE_SECONDS)));
     (from, to.max(from))
+}
+
+/// The minutes whose blocks a window can use: every settled minute all of whose
+/// predictions of `model_version` lie in the window. Minutes inside the window whole
+/// always qualify; the minute a window starts or ends in qualifies too
+/// when none of its predictions falls outside the window, wherever in the minute the
+/// window's bound is (a window of the newest `n` ends just after its newest prediction,
+/// and usually starts at the first prediction of a minute).
+async fn usable_span(
+    conn: &mut PgConnection,
+    model_version: i64,
+    from: WindowStart,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
+    let first_minute = floor_minute(from.at);
+    let start_cut = from.at > first_minute || from.id.is_some();
+    let last_minute = floor_minute(until);
+    let end_cut = until > last_minute;
+    let (inner_from, inner_to) = (
+        if start_cut {
+            first_minute + minute()
+        } else {
+            first_minute
+        },
+        last_minute,
+    );
+    let (settled_from, settled_to) = clamp_span(first_minute, last_minute + minute(), now);
+    let mut from_minute = inner_from;
+    if start_cut && first_minute >= settled_from && first_minute < settled_to {
+        // Rows of that minute before the window's first: (created_at, id) < (at, id).
+        let outside: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM predictions WHERE model_version = $1 \
+               AND created_at >= $2 AND (created_at, id) < ($3, $4))",
+        )
+        .bind(model_version)
+        .bind(first_minute)
+        .bind(from.at)
+        .bind(from.id.unwrap_or(uuid::Uuid::nil()))
+        .fetch_one(&mut *conn)
+        .await
+        .context("looking for predictions before the window in its first minute")?;
+        if !outside {
+            from_minute = first_minute;
+        }
+    }
+    let mut to_minute = inner_to;
+    if end_cut && last_minute >= settled_from && last_minute < settled_to {
+        let outside: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM predictions WHERE model_version = $1 \
+               AND created_at >= $2 AND created_at < $3)",
+        )
+        .bind(model_version)
+        .bind(until)
+        .bind(last_minute + minute())
+        .fetch_one(&mut *conn)
+        .await
+        .context("looking for predictions after the window in its last minute")?;
+        if !outside {
+            to_minute = last_minute + minute();
+        }
+    }
+    Ok(clamp_span(from_minute, to_minute, now))
 }
 
 /// Predictions per minute in [from, to) (all model versions), from the traffic summaries.
@@ -174,140 +228,6 @@ fn push_row(window: &mut Window, r: &sqlx::postgres::PgRow) -> Result<bool> {
     Ok(refused)
 }
 
-/// How a column is kept in a block: its values as they are, or, with at most 256
-/// distinct values (flags, categories, counts), a dictionary and one byte per row.
-const RAW: u8 = 0;
-const DICTIONARY: u8 = 1;
-
-/// Appends one column: `RAW` then n big-endian float8s, or `DICTIONARY`, the number of
-/// entries minus one, the entries (big-endian float8s) and one entry index per row.
-fn encode_column(out: &mut Vec<u8>, values: &[f64]) {
-    let mut entries: Vec<u64> = Vec::new();
-    let mut index: rustc_hash::FxHashMap<u64, u8> = Default::default();
-    let mut codes = Vec::with_capacity(values.len());
-    for v in values {
-        let bits = v.to_bits();
-        let code = match index.get(&bits) {
-            Some(&c) => c,
-            None if entries.len() < 256 => {
-                let c = entries.len() as u8;
-                index.insert(bits, c);
-                entries.push(bits);
-                c
-            }
-            None => {
-                out.push(RAW);
-                put_f64s(out, values);
-                return;
-            }
-        };
-        codes.push(code);
-    }
-    if entries.is_empty() {
-        out.push(RAW);
-        return;
-    }
-    out.push(DICTIONARY);
-    out.push((entries.len() - 1) as u8);
-    for bits in entries {
-        out.extend_from_slice(&bits.to_be_bytes());
-    }
-    out.extend_from_slice(&codes);
-}
-
-/// One column written by [`encode_column`].
-enum Encoded<'a> {
-    /// Big-endian float8s.
-    Raw(&'a [u8]),
-    /// Big-endian float8s, and one index into them per row.
-    Dictionary { entries: &'a [u8], codes: &'a [u8] },
-}
-
-/// The column of `n_rows` values at the start of `bytes`, and the bytes after it; None if
-/// they do not hold one.
-fn split_column(bytes: &[u8], n_rows: usize) -> Option<(Encoded<'_>, &[u8])> {
-    let (&tag, rest) = bytes.split_first()?;
-    match tag {
-        RAW => {
-            let (values, rest) = rest.split_at_checked(n_rows * 8)?;
-            Some((Encoded::Raw(values), rest))
-        }
-        DICTIONARY => {
-            let (&k, rest) = rest.split_first()?;
-            let (entries, rest) = rest.split_at_checked((k as usize + 1) * 8)?;
-            let (codes, rest) = rest.split_at_checked(n_rows)?;
-            Some((Encoded::Dictionary { entries, codes }, rest))
-        }
-        _ => None,
-    }
-}
-
-/// Adds one column of `n_rows` values to `out` (a dictionary's values counted); returns
-/// the bytes after it, or None if they do not hold one.
-fn decode_column<'a>(bytes: &'a [u8], n_rows: usize, out: &mut Column) -> Option<&'a [u8]> {
-    let (column, rest) = split_column(bytes, n_rows)?;
-    match column {
-        Encoded::Raw(values) => get_f64s(values, &mut out.values),
-        Encoded::Dictionary { entries, codes } => {
-            let mut counts = [0u32; 256];
-            for &c in codes {
-                counts[c as usize] += 1;
-            }
-            for (c, &n) in counts.iter().enumerate().filter(|(_, n)| **n > 0) {
-                // A code past the dictionary's end makes the column malformed.
-                let entry = entries.get(c * 8..c * 8 + 8)?;
-                out.counted
-                    .push((f64::from_be_bytes(entry.try_into().ok()?), n));
-            }
-        }
-    }
-    Some(rest)
-}
-
-/// The values of one column of `n_rows` values, in row order, into `out`; returns the
-/// bytes after it, or None if they do not hold one.
-fn decode_column_values<'a>(
-    bytes: &'a [u8],
-    n_rows: usize,
-    out: &mut Vec<f64>,
-) -> Option<&'a [u8]> {
-    let (column, rest) = split_column(bytes, n_rows)?;
-    match column {
-        Encoded::Raw(values) => get_f64s(values, out),
-        Encoded::Dictionary { entries, codes } => {
-            let mut table = Vec::with_capacity(256);
-            get_f64s(entries, &mut table);
-            table.resize(256, f64::NAN);
-            out.extend(codes.iter().map(|&c| table[c as usize]));
-        }
-    }
-    Some(rest)
-}
-
-/// A sample in the column form of [`encode_column`] (used for the reference samples too).
-pub fn encode_values(values: &[f64]) -> Vec<u8> {
-    let mut out = Vec::new();
-    encode_column(&mut out, values);
-    out
-}
-
-/// The values of one column written by [`encode_values`] (its length tells how many).
-pub fn decode_values(bytes: &[u8]) -> Result<Vec<f64>> {
-    let n = match bytes {
-        [RAW, rest @ ..] if rest.len() % 8 == 0 => rest.len() / 8,
-        [DICTIONARY, k, rest @ ..] => rest
-            .len()
-            .checked_sub((*k as usize + 1) * 8)
-            .context("a malformed stored sample")?,
-        _ => bail!("a malformed stored sample"),
-    };
-    let mut out = Vec::with_capacity(n);
-    match decode_column_values(bytes, n, &mut out) {
-        Some([]) => Ok(out),
-        _ => bail!("a malformed stored sample"),
-    }
-}
-
 /// The features of each group of a model with `n_features` features, in model order. There
 /// is always a group 0: it holds the probabilities.
 pub fn feature_groups(n_features: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
@@ -394,19 +314,20 @@ pub async fn build(pool: &PgPool, model_version: i64, minutes: &[DateTime<Utc>])
     Ok(written)
 }
 
-/// Builds the missing or outdated blocks of `model_version` for the closed minutes in
-/// [since, until); returns the rows written.
+/// Builds the missing or outdated blocks of `model_version` for the minutes a window
+/// from `from` to `until` (excluded) can read from blocks ([`usable_span`]); returns the
+/// rows written.
 pub async fn ensure(
     pool: &PgPool,
     model_version: i64,
-    since: DateTime<Utc>,
+    from: WindowStart,
     until: DateTime<Utc>,
 ) -> Result<usize> {
-    let (from, to) = block_span(since, until, Utc::now());
+    let mut conn = pool.acquire().await?;
+    let (from, to) = usable_span(&mut conn, model_version, from, until, Utc::now()).await?;
     if from >= to {
         return Ok(0);
     }
-    let mut conn = pool.acquire().await?;
     let counts = summary_counts(&mut conn, from, to).await?;
     let complete = complete_blocks(&mut conn, model_version, from, to, &counts).await?;
     drop(conn);
@@ -453,13 +374,7 @@ pub async fn stream_window(
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .execute(&mut *tx)
         .await?;
-    // A start at one prediction cuts its minute, even at a minute's first microsecond.
-    let cut = if from.id.is_some() {
-        since + Duration::microseconds(1)
-    } else {
-        since
-    };
-    let (lo, hi) = block_span(cut, until, Utc::now());
+    let (lo, hi) = usable_span(&mut tx, model_version, from, until, Utc::now()).await?;
     let (complete, block_rows) = if lo < hi {
         let counts = summary_counts(&mut tx, lo, hi).await?;
         let complete = complete_blocks(&mut tx, model_version, lo, hi, &counts).await?;
@@ -634,7 +549,13 @@ pub async fn keep_building(pool: PgPool, horizon: Duration) {
                     .fetch_optional(&pool)
                     .await?;
             let built = match version {
-                Some(v) => ensure(&pool, v, Utc::now() - horizon, Utc::now()).await?,
+                Some(v) => {
+                    let from = WindowStart {
+                        at: Utc::now() - horizon,
+                        id: None,
+                    };
+                    ensure(&pool, v, from, Utc::now()).await?
+                }
                 None => 0,
             };
             let pruned = prune(&pool).await?;
@@ -645,99 +566,5 @@ pub async fn keep_building(pool: PgPool, horizon: Duration) {
             Ok((built, pruned)) => tracing::debug!(built, pruned, "column blocks updated"),
             Err(e) => tracing::warn!(error = %format!("{e:#}"), "building column blocks"),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Encodes the columns, and decodes them in row order and as a window does.
-    fn round_trip(columns: &[Vec<f64>]) -> (usize, Vec<Vec<f64>>, Vec<Column>) {
-        let mut bytes = Vec::new();
-        for c in columns {
-            encode_column(&mut bytes, c);
-        }
-        let n = columns[0].len();
-        let (mut rest, mut window_rest) = (bytes.as_slice(), bytes.as_slice());
-        let (mut back, mut window) = (Vec::new(), Vec::new());
-        for _ in columns {
-            let mut out = Vec::new();
-            rest = decode_column_values(rest, n, &mut out).expect("decodes");
-            back.push(out);
-            let mut column = Column::default();
-            window_rest = decode_column(window_rest, n, &mut column).expect("decodes");
-            window.push(column);
-        }
-        assert!(rest.is_empty() && window_rest.is_empty());
-        (bytes.len(), back, window)
-    }
-
-    fn bits(v: &[Vec<f64>]) -> Vec<Vec<u64>> {
-        v.iter()
-            .map(|c| c.iter().map(|x| x.to_bits()).collect())
-            .collect()
-    }
-
-    fn sorted_bits(v: impl Iterator<Item = f64>) -> Vec<u64> {
-        let mut b: Vec<u64> = v.map(f64::to_bits).collect();
-        b.sort_unstable();
-        b
-    }
-
-    #[test]
-    fn columns_come_back_bit_for_bit_in_either_form() {
-        let n = 1000;
-        let flags: Vec<f64> = (0..n).map(|i| (i % 3 == 0) as u8 as f64).collect();
-        let with_missing: Vec<f64> = (0..n)
-            .map(|i| if i % 7 == 0 { f64::NAN } else { -0.0 })
-            .collect();
-        let exactly_256: Vec<f64> = (0..n).map(|i| (i % 256) as f64 * 0.5).collect();
-        let continuous: Vec<f64> = (0..n).map(|i| (i as f64).sqrt() * 1e5).collect();
-        let columns = vec![flags, with_missing, exactly_256, continuous];
-        let (size, back, window) = round_trip(&columns);
-        assert_eq!(bits(&back), bits(&columns));
-        // Three dictionaries (1 byte a row) and one raw column (8 bytes a row).
-        assert_eq!(
-            size,
-            (2 + 2 * 8 + n) + (2 + 2 * 8 + n) + (2 + 256 * 8 + n) + (1 + 8 * n)
-        );
-        // A window counts the dictionaries' values and lists the others.
-        assert_eq!(window[0].counted, vec![(1.0, 334), (0.0, 666)]);
-        let counted: Vec<usize> = window.iter().map(|c| c.counted.len()).collect();
-        assert_eq!(counted, vec![2, 2, 256, 0]);
-        assert!(window[..3].iter().all(|c| c.values.is_empty()));
-        assert_eq!(window[3].values.len(), n);
-        for (c, w) in columns.iter().zip(&window) {
-            assert_eq!(w.len(), n);
-            assert_eq!(sorted_bits(w.iter()), sorted_bits(c.iter().copied()));
-        }
-    }
-
-    #[test]
-    fn samples_know_their_length() {
-        for values in [vec![], vec![2.5; 10], (0..300).map(f64::from).collect()] {
-            let back = decode_values(&encode_values(&values)).unwrap();
-            assert_eq!(back, values);
-        }
-        assert!(decode_values(&[RAW, 1, 2]).is_err());
-        assert!(decode_values(&[DICTIONARY, 3, 0]).is_err());
-    }
-
-    #[test]
-    fn truncated_or_unknown_columns_are_refused() {
-        let mut bytes = Vec::new();
-        encode_column(&mut bytes, &[1.0, 2.0, 1.0]);
-        let mut out = Column::default();
-        assert!(decode_column(&bytes[..bytes.len() - 1], 3, &mut out).is_none());
-        assert!(decode_column(&[7, 0, 0], 3, &mut out).is_none());
-        assert!(decode_column(&[], 3, &mut out).is_none());
-        // A row naming an entry the dictionary does not have.
-        assert!(decode_column(
-            &[DICTIONARY, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0],
-            3,
-            &mut out
-        )
-        .is_none());
     }
 }

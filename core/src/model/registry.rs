@@ -8,9 +8,10 @@ use anyhow::{Context, Result};
 use sqlx::PgPool;
 
 use crate::artifacts::{self, ModelCard};
-use crate::model_file::ModelFile;
-use crate::reference::{self, DEFAULT_PSI_BINS, DEFAULT_SAMPLE_SIZE};
-use crate::scoring::{Decision, Model};
+use crate::drift::reference::{self, DEFAULT_PSI_BINS, DEFAULT_SAMPLE_SIZE};
+use crate::model::booster::Model;
+use crate::model::file::ModelFile;
+use crate::model::prediction::Decision;
 use crate::store::{self, ModelVersion, NewModelVersion};
 
 /// Threshold used when neither a model card nor `--threshold` gives one.

@@ -114,7 +114,7 @@ pub enum Stat {
 
 /// One column of the demo data set.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Column {
+pub struct ColumnRecipe {
     pub name: String,
     pub recipe: Recipe,
 }
@@ -355,9 +355,9 @@ const DOCUMENT_RATES: [f64; 20] = [
 ];
 
 /// The full, ordered list of the demo data set's 419 features.
-pub fn columns() -> Vec<Column> {
+pub fn columns() -> Vec<ColumnRecipe> {
     let mut cols = Vec::with_capacity(419);
-    let mut push = |name: String, recipe: Recipe| cols.push(Column { name, recipe });
+    let mut push = |name: String, recipe: Recipe| cols.push(ColumnRecipe { name, recipe });
     use Driver as D;
 
     let application = [

@@ -1,12 +1,13 @@
 //! Drift reports: a window of stored predictions analysed against the model version's
 //! reference, and stored.
 
-use anyhow::{Context, Result};
+use anyhow::Context;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use sqlx::PgPool;
 
-use crate::columns::FeatureGroup;
 use crate::drift::analysis::{self, Analysis, Settings};
+use crate::drift::blocks::FeatureGroup;
+use crate::error::Result;
 use crate::store::{self, ModelVersion, WindowSpec};
 
 /// Who asked for a report.
@@ -186,23 +187,19 @@ pub async fn html(pool: &PgPool, id: i64) -> Result<Option<String>> {
     };
     let charts = match store::drift_baseline(pool, report.model_version).await? {
         Some(baseline) => {
-            // Reports over the newest N end at their last prediction: include it.
-            let spec = WindowSpec::Range {
-                since: report.window_start,
-                until: report.window_end + Duration::microseconds(1),
-            };
+            let spec = WindowSpec::of_report(report.window_start, report.window_end);
             let (window, _, _) =
                 store::drift_window(pool, report.model_version, baseline.features.len(), spec)
                     .await?;
-            let chosen = crate::html_report::charted_features(&features);
+            let chosen = crate::drift::html_report::charted_features(&features);
             tokio::task::spawn_blocking(move || {
-                crate::html_report::histograms(&baseline, &window, &chosen)
+                crate::drift::html_report::histograms(&baseline, &window, &chosen)
             })
             .await?
         }
         None => Vec::new(),
     };
-    Ok(Some(crate::html_report::render(
+    Ok(Some(crate::drift::html_report::render(
         &report, &features, &charts,
     )))
 }

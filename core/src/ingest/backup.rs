@@ -12,8 +12,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::scoring::Decision;
-use crate::store::NewPrediction;
+use crate::model::prediction::Decision;
+use crate::model::prediction::Prediction;
 
 /// One line of the backup.
 #[derive(Debug, Serialize, Deserialize)]
@@ -32,8 +32,8 @@ struct Record {
     request_id: Option<String>,
 }
 
-impl From<&NewPrediction> for Record {
-    fn from(p: &NewPrediction) -> Self {
+impl From<&Prediction> for Record {
+    fn from(p: &Prediction) -> Self {
         Record {
             id: p.id,
             created_at: p.created_at,
@@ -54,11 +54,11 @@ impl From<&NewPrediction> for Record {
     }
 }
 
-impl TryFrom<Record> for NewPrediction {
+impl TryFrom<Record> for Prediction {
     type Error = anyhow::Error;
 
     fn try_from(r: Record) -> Result<Self> {
-        Ok(NewPrediction {
+        Ok(Prediction {
             id: r.id,
             created_at: r.created_at,
             model_version: r.model_version,
@@ -106,7 +106,7 @@ impl BackupWriter {
 
     /// Appends the rows and hands them to the operating system (flush, no fsync: the
     /// database is the durable copy, this file is the second one).
-    pub fn append(&mut self, rows: &[NewPrediction]) -> Result<()> {
+    pub fn append(&mut self, rows: &[Prediction]) -> Result<()> {
         let today = Utc::now().date_naive();
         if self.current.as_ref().map(|(d, _)| *d) != Some(today) {
             let path = file_for(&self.dir, today);
@@ -134,7 +134,7 @@ impl BackupWriter {
 pub fn read_chunks(
     path: &Path,
     chunk: usize,
-    mut f: impl FnMut(Vec<NewPrediction>, u64) -> Result<()>,
+    mut f: impl FnMut(Vec<Prediction>, u64) -> Result<()>,
 ) -> Result<()> {
     let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut reader = BufReader::new(file);
@@ -160,7 +160,7 @@ pub fn read_chunks(
                 format!("{}:{number}: incomplete last line", path.display())
             }
         })?;
-        rows.push(NewPrediction::try_from(record)?);
+        rows.push(Prediction::try_from(record)?);
         if rows.len() == chunk {
             f(
                 std::mem::replace(&mut rows, Vec::with_capacity(chunk)),
@@ -213,10 +213,10 @@ pub async fn replay(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::Source;
+    use crate::model::prediction::Source;
 
-    fn prediction(i: i64) -> NewPrediction {
-        NewPrediction {
+    fn prediction(i: i64) -> Prediction {
+        Prediction {
             id: Uuid::now_v7(),
             created_at: Utc::now(),
             model_version: 1,

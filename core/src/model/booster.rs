@@ -1,47 +1,6 @@
 //! Scoring with a LightGBM model: probability of default and the decision it implies.
 
 use anyhow::{bail, Context, Result};
-use serde::{Deserialize, Serialize};
-
-/// Approve or refuse: an application is refused when its probability of default reaches
-/// the threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Decision {
-    Approved,
-    Refused,
-}
-
-impl Decision {
-    pub fn from_probability(probability: f64, threshold: f64) -> Self {
-        if probability >= threshold {
-            Decision::Refused
-        } else {
-            Decision::Approved
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Decision::Approved => "APPROVED",
-            Decision::Refused => "REFUSED",
-        }
-    }
-}
-
-impl std::str::FromStr for Decision {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "APPROVED" => Ok(Decision::Approved),
-            "REFUSED" => Ok(Decision::Refused),
-            other => Err(format!(
-                "decision must be APPROVED or REFUSED, got {other:?}"
-            )),
-        }
-    }
-}
 
 /// A LightGBM booster shared by every thread that scores.
 ///
@@ -123,19 +82,19 @@ impl std::fmt::Debug for Model {
 
 impl Model {
     /// Loads a model from LightGBM's text format (what `booster.save_model` writes),
-    /// checked first by [`ModelFile::parse`](crate::model_file::ModelFile::parse): only
+    /// checked first by [`ModelFile::parse`](crate::model::file::ModelFile::parse): only
     /// binary classifiers of LightGBM 4 are accepted.
     ///
     /// # Errors
-    /// The file's problem ([`ModelFileError`](crate::model_file::ModelFileError)), a
+    /// The file's problem ([`ModelFileError`](crate::model::file::ModelFileError)), a
     /// threshold outside (0, 1), or LightGBM refusing the text.
     pub fn from_text(text: &str, threshold: f64) -> Result<Self> {
-        let file = crate::model_file::ModelFile::parse(text.as_bytes())?;
+        let file = crate::model::file::ModelFile::parse(text.as_bytes())?;
         Self::load(&file, threshold)
     }
 
     /// Loads a checked model file. Parses it once, and prepares LightGBM's single-row path.
-    pub fn load(file: &crate::model_file::ModelFile, threshold: f64) -> Result<Self> {
+    pub fn load(file: &crate::model::file::ModelFile, threshold: f64) -> Result<Self> {
         if !(threshold > 0.0 && threshold < 1.0) {
             bail!("the decision threshold must lie strictly between 0 and 1, got {threshold}");
         }

@@ -1,7 +1,5 @@
-//! Many float8 values to and from PostgreSQL quickly: a reader of `double precision[]`
-//! that parses the binary wire format in one pass into plain `f64`s (NULL as NaN), and
-//! big-endian float8 bytes, the raw form inside the `bytea` columns of
-//! [`crate::columns`], which PostgreSQL sends without converting each value.
+//! Many float8 values from PostgreSQL quickly: a reader of `double precision[]` that
+//! parses the binary wire format in one pass into plain `f64`s (NULL as NaN).
 
 use sqlx::error::BoxDynError;
 use sqlx::postgres::{PgTypeInfo, PgValueFormat, PgValueRef};
@@ -75,26 +73,10 @@ pub fn parse_binary(bytes: &[u8], out: &mut Vec<f64>) -> Result<(), BoxDynError>
     Ok(())
 }
 
-/// Appends `values` as big-endian float8s to `out`.
-pub fn put_f64s(out: &mut Vec<u8>, values: &[f64]) {
-    out.reserve(values.len() * 8);
-    for v in values {
-        out.extend_from_slice(&v.to_be_bytes());
-    }
-}
-
-/// Appends the big-endian float8s of `bytes` to `out` (a trailing partial value is ignored).
-pub fn get_f64s(bytes: &[u8], out: &mut Vec<f64>) {
-    out.extend(
-        bytes
-            .chunks_exact(8)
-            .map(|b| f64::from_be_bytes(b.try_into().expect("eight bytes"))),
-    );
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::{get_f64s, put_f64s};
 
     #[test]
     fn bytes_round_trip_every_value() {
