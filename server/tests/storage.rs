@@ -11,7 +11,7 @@ use sqlx::PgPool;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use common::{app, app_with, TestApp};
-use scorewatch::startup;
+use scorewatch::application;
 use scorewatch_core::backup;
 use scorewatch_core::embedded::EmbeddedPostgres;
 use scorewatch_core::state::ApiSettings;
@@ -173,11 +173,11 @@ async fn serve(
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<()>,
 ) {
-    let (listener, addr) = startup::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (listener, addr) = application::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let router = app.router.clone();
     let server = tokio::spawn(async move {
-        startup::serve_until(listener, router, async {
+        application::serve_until(listener, router, async {
             let _ = stopped.await;
         })
         .await

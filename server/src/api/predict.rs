@@ -17,7 +17,7 @@ use scorewatch_core::store::Source;
 use super::auth::{self, Authorized};
 use super::error::{json_error, ApiError, ApiQuery, ErrorBody, JsonBody};
 use super::openapi::one_of_strings;
-use crate::observe::Outcome;
+use crate::observability::metrics::Outcome;
 
 /// Contributions listed by `?explain=true` unless `top` says otherwise.
 const DEFAULT_TOP: usize = 10;
@@ -277,6 +277,6 @@ async fn score_and_store(
         .collect();
     let outcome = Outcome::of(&rows);
     state.writer.store(rows).await?;
-    outcome.record_predictions(source, &results);
+    outcome.record_predictions(source, results.iter().map(|r| r.probability));
     Ok((results, outcome))
 }

@@ -1,5 +1,7 @@
-//! What the service says about itself: one access log event per request (JSON on stdout, and
-//! shipped to `api_logs` by [`crate::logship`]), and Prometheus metrics at `GET /metrics`.
+//! Prometheus metrics and the access log: the process-wide recorder ([`metrics_handle`]) and
+//! its `GET /metrics` endpoint, the middleware that counts and logs every request
+//! ([`track`]: one access log event, on stdout and shipped to `api_logs` by
+//! [`super::log_shipping`]), and what a predict handler reports to both ([`Outcome`]).
 //!
 //! Metric names, all prefixed `scorewatch_`:
 //! - `http_requests_total{route,method,status}`, `http_request_duration_seconds{route}`
@@ -18,8 +20,6 @@ use axum::response::{IntoResponse, IntoResponseParts, Response, ResponseParts};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use scorewatch_core::store::{NewPrediction, Source};
-
-use crate::api::predict::PredictionResponse;
 
 const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -132,11 +132,12 @@ impl Outcome {
         }
     }
 
-    /// Counts stored predictions in the metrics.
-    pub fn record_predictions(&self, source: Source, results: &[PredictionResponse]) {
+    /// Counts stored predictions in the metrics: their decisions by `source`, and each
+    /// probability of default (in [0, 1]) in the probability histogram.
+    pub fn record_predictions(&self, source: Source, probabilities: impl IntoIterator<Item = f64>) {
         let histogram = metrics::histogram!("scorewatch_prediction_probability");
-        for r in results {
-            histogram.record(r.probability);
+        for probability in probabilities {
+            histogram.record(probability);
         }
         let approved = (self.rows - self.refused) as u64;
         metrics::counter!("scorewatch_predictions_total", "decision" => "APPROVED", "source" => source.as_str())
