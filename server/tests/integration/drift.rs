@@ -1,14 +1,12 @@
 //! Drift detection end to end on the demo model and its full 20,000-row reference: the
 //! original simulator scenario, clean windows, and the drift API.
 
-mod common;
-
 use axum::http::StatusCode;
 use chrono::{Duration, DurationRound, TimeZone, Utc};
 use serde_json::json;
 use sqlx::PgPool;
 
-use common::{app, artifacts};
+use crate::common::{self, app, artifacts};
 use scorewatch_core::application::Application;
 use scorewatch_core::artifacts::TEST_FILE;
 use scorewatch_core::drift::analysis::{self, Settings, Status, Window};

@@ -1,14 +1,12 @@
 //! The REST API and probes, driven in memory against a real PostgreSQL (each test gets a
 //! fresh database from `#[sqlx::test]`) and the committed demo model.
 
-mod common;
-
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-use common::{app, app_with, get_as, post_as};
+use crate::common::{self, app, app_with, get_as, post_as};
 use scorewatch::router;
 use scorewatch::state::ServerState;
 use scorewatch_core::keys::{self, Role};

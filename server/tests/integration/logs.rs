@@ -1,15 +1,14 @@
 //! The service's own logs shipped into `api_logs`: one event per request with its request
 //! id, status and latency, never the features; and counted, not blocking, when the queue is
-//! full. (Its own test binary: it installs the process-wide log subscriber.)
-
-mod common;
+//! full. The log layer is installed for this test's thread only (its runtime runs there),
+//! so other tests' events do not reach it.
 
 use axum::http::StatusCode;
 use serde_json::Value;
 use sqlx::PgPool;
 use tracing_subscriber::layer::SubscriberExt;
 
-use common::app;
+use crate::common::{self, app};
 use scorewatch::observability::log_shipping;
 
 /// level, target, request_id, status, latency_ms, fields

@@ -1,8 +1,6 @@
 //! Storage that loses nothing: the bounded write queue, the JSONL backup and its replay,
 //! shutdown with requests in flight, and PostgreSQL going away and coming back.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
@@ -10,7 +8,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use common::{app, app_with, TestApp};
+use crate::common::{app, app_with, TestApp};
 use scorewatch::application;
 use scorewatch_core::backup;
 use scorewatch_core::embedded::EmbeddedPostgres;

@@ -2,8 +2,6 @@
 //! application built on it (as `serve` builds it, without a compiled site or background
 //! tasks), an admin key, and small request helpers.
 
-#![allow(dead_code)] // each test binary uses its own part of this module
-
 use std::path::PathBuf;
 
 use axum::body::Body;
