@@ -54,8 +54,9 @@ pub enum Command {
     Init(InitArgs),
     /// Generate the synthetic credit data set, train the demo model and write the artifacts.
     DemoData(DemoDataArgs),
-    /// Run the embedded PostgreSQL cluster in the foreground, printing its URL (for tests and
-    /// tools such as psql); Ctrl-C or SIGTERM stops it.
+    /// Run the embedded PostgreSQL cluster of <data-dir>/pg (the one the other commands
+    /// use) in the foreground, printing its URL (for tests and tools such as psql); Ctrl-C or
+    /// SIGTERM stops it (a cluster that was already running is left running).
     Postgres(PostgresArgs),
     /// Manage API keys: `create --role R`, `list`, `revoke ID|PREFIX`.
     #[command(subcommand)]
@@ -422,12 +423,26 @@ pub struct DemoDataArgs {
     pub max_rounds: usize,
 }
 
-/// Options of `scorewatch postgres`.
+/// Which embedded cluster `scorewatch postgres` runs: the one every other command uses
+/// (`<data-dir>/pg`), unless `--pg-dir` names another.
 #[derive(Debug, Args)]
 pub struct PostgresArgs {
-    /// Directory of the cluster (created with initdb if empty).
-    #[arg(long, default_value = ".scorewatch/pg")]
-    pub pg_dir: PathBuf,
+    #[command(flatten)]
+    pub data_dir: DataDir,
+
+    /// Directory of the cluster itself, instead of <data-dir>/pg (a separate cluster, e.g.
+    /// for a test run). Created with initdb if empty.
+    #[arg(long)]
+    pub pg_dir: Option<PathBuf>,
+}
+
+impl PostgresArgs {
+    /// The cluster's directory: `--pg-dir` when given, else `<data-dir>/pg`.
+    pub fn cluster_dir(&self) -> PathBuf {
+        self.pg_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.cluster())
+    }
 }
 
 /// How log events are written to stdout (`--log-format`).
@@ -535,6 +550,8 @@ fn parse_pause(s: &str) -> Result<Duration, String> {
 
 #[cfg(test)]
 mod tests {
+    use clap::CommandFactory;
+
     use super::*;
 
     fn serve(args: &[&str]) -> ServeArgs {
@@ -565,6 +582,75 @@ mod tests {
         assert_eq!(
             serve(&["--dashboard-sign-in", "never"]).sign_in_policy(),
             DashboardSignIn::Never
+        );
+    }
+
+    fn postgres(args: &[&str]) -> PostgresArgs {
+        let argv = ["scorewatch", "postgres"].iter().chain(args).copied();
+        match Cli::try_parse_from(argv).expect("arguments parse").command {
+            Command::Postgres(a) => a,
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn postgres_runs_the_cluster_serve_uses() {
+        for data_dir in [&[][..], &["--data-dir", "/srv/scorewatch"]] {
+            // An empty URL counts as none, whatever DATABASE_URL holds: the embedded cluster.
+            let serve_argv: Vec<&str> = ["--database-url", ""]
+                .iter()
+                .chain(data_dir)
+                .copied()
+                .collect();
+            let DatabaseLocation::Embedded { data_dir: cluster } = serve(&serve_argv).db.location()
+            else {
+                panic!("serve without a URL uses the embedded cluster");
+            };
+            assert_eq!(postgres(data_dir).cluster_dir(), cluster);
+        }
+        assert_eq!(
+            postgres(&["--data-dir", "/srv/scorewatch"]).cluster_dir(),
+            PathBuf::from("/srv/scorewatch/pg")
+        );
+        assert_eq!(
+            postgres(&["--data-dir", "/srv/scorewatch", "--pg-dir", "/tmp/pg"]).cluster_dir(),
+            PathBuf::from("/tmp/pg"),
+            "--pg-dir names the cluster itself"
+        );
+    }
+
+    #[test]
+    fn every_command_reads_the_data_directory_alike() {
+        fn leaves(cmd: &clap::Command, path: String, out: &mut Vec<(String, clap::Command)>) {
+            if cmd.has_subcommands() {
+                for sub in cmd.get_subcommands() {
+                    leaves(sub, format!("{path} {}", sub.get_name()), out);
+                }
+            } else {
+                out.push((path, cmd.clone()));
+            }
+        }
+        let mut commands = Vec::new();
+        leaves(&Cli::command(), "scorewatch".into(), &mut commands);
+        let mut without = Vec::new();
+        for (name, cmd) in &commands {
+            let Some(arg) = cmd.get_arguments().find(|a| a.get_id() == "data_dir") else {
+                without.push(name.as_str());
+                continue;
+            };
+            assert_eq!(arg.get_long(), Some("data-dir"), "{name}");
+            assert_eq!(
+                arg.get_env().and_then(|v| v.to_str()),
+                Some("SCOREWATCH_DATA_DIR"),
+                "{name}"
+            );
+            let default: Vec<_> = arg.get_default_values().iter().collect();
+            assert_eq!(default, [".scorewatch"], "{name}");
+        }
+        assert_eq!(
+            without,
+            ["scorewatch demo-data"],
+            "only demo-data keeps no local state"
         );
     }
 }

@@ -10,7 +10,7 @@ use crate::config::PostgresArgs;
 /// Starts (or attaches to) the cluster, prints `DATABASE_URL=<url>` and waits for Ctrl-C or
 /// SIGTERM; a cluster this process started is stopped then.
 pub async fn run(args: PostgresArgs) -> Result<()> {
-    let dir = args.pg_dir.clone();
+    let dir = args.cluster_dir();
     let pg = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&dir))
         .await?
         .context("starting the embedded PostgreSQL")?;
