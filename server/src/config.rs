@@ -4,6 +4,10 @@
 //! Parts: [`Cli`] and its [`Command`]s; [`DbArgs`] and [`DataDir`] (where the database and
 //! the local state are), shared by every command that needs them; one `*Args` struct per
 //! subcommand; the value enums [`LogFormat`] and [`SignIn`].
+//!
+//! Over 600 lines because every option carries its `--help` text; beside the declarations
+//! are only the small rules that read them (where the cluster is, who signs in) and their
+//! tests, and splitting it would scatter the one place that lists the command line.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
