@@ -1,20 +1,28 @@
-//! The `scorewatch` binary's library: command line, HTTP API, server startup.
+//! The `scorewatch` binary's library: the command line, the HTTP server and what runs
+//! beside it.
 //!
 //! Layout:
-//! - [`cli`]: the subcommands and their options.
-//! - [`api`]: REST handlers and the API error type.
-//! - [`startup`]: router assembly, binding, graceful shutdown.
-//! - [`telemetry`], [`logship`]: logging to stdout and into `api_logs`.
-//! - [`observe`]: the access log and Prometheus metrics.
-//! - [`monitor`]: the drift scheduler and its webhook alerts.
-//! - [`simulate`]: the traffic simulator (an HTTP client of the API).
+//! - [`config`]: every subcommand's options (clap), and where the database and the local
+//!   state are.
+//! - [`commands`]: what each subcommand does, one module per subcommand.
+//! - [`application`]: the server assembled from its parts (writer, state, router,
+//!   background tasks, socket), used by `serve` and by the tests.
+//! - [`router`]: every route and layer; [`state`]: the state the router shares.
+//! - [`api`]: the REST handlers, their error type, API keys and the OpenAPI document.
+//! - [`signin`]: the dashboard pages' sign-in redirect.
+//! - [`drift_scheduler`]: the scheduled drift reports and their webhook alerts.
+//! - [`observability`]: logging to stdout and into `api_logs`, Prometheus metrics and the
+//!   access log.
+//!
+//! Dependencies run one way: `commands` -> `application` -> `router` -> `api` -> `state`,
+//! with `config` and `observability` below them all.
 
 pub mod api;
-pub mod cli;
-pub mod logship;
-pub mod monitor;
-pub mod observe;
+pub mod application;
+pub mod commands;
+pub mod config;
+pub mod drift_scheduler;
+pub mod observability;
+pub mod router;
 pub mod signin;
-pub mod simulate;
-pub mod startup;
-pub mod telemetry;
+pub mod state;

@@ -16,7 +16,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::startup::ServerState;
+use crate::state::ServerState;
 
 /// Body limit of `POST /api/v1/predict` (one application is a few kilobytes).
 pub const PREDICT_BODY_LIMIT: usize = 1024 * 1024;
@@ -25,7 +25,10 @@ pub fn routes(batch_body_limit: usize) -> Router<ServerState> {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(crate::observe::metrics_endpoint))
+        .route(
+            "/metrics",
+            get(crate::observability::metrics::metrics_endpoint),
+        )
         .route("/api/v1/openapi.json", get(openapi::openapi_json))
         .route(
             "/api/v1/predict",

@@ -41,7 +41,7 @@ use super::{drift, error, health, model, predict, predictions};
         drift::run,
         health::healthz,
         health::readyz,
-        crate::observe::metrics_endpoint,
+        crate::observability::metrics::metrics_endpoint,
         openapi_json,
     ),
     components(schemas(error::ErrorBody)),

@@ -1,14 +1,12 @@
 //! Drift detection end to end on the demo model and its full 20,000-row reference: the
 //! original simulator scenario, clean windows, and the drift API.
 
-mod common;
-
 use axum::http::StatusCode;
 use chrono::{Duration, DurationRound, TimeZone, Utc};
 use serde_json::json;
 use sqlx::PgPool;
 
-use common::{app, artifacts};
+use crate::common::{self, app, artifacts};
 use scorewatch_core::artifacts::TEST_FILE;
 use scorewatch_core::drift::analysis::{self, Settings, Status, Window};
 use scorewatch_core::drift::reports::{self, Trigger};
@@ -267,7 +265,7 @@ async fn drift_runs_from_the_api_for_admins_and_is_listed(pool: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn the_scheduler_reports_each_window_once_and_alerts_on_a_status_change(pool: PgPool) {
     use axum::routing::post;
-    use scorewatch::monitor;
+    use scorewatch::drift_scheduler;
 
     let model = demo(&pool).await;
     let test = TestSet::load(&artifacts().join(TEST_FILE), model.model.feature_names()).unwrap();
@@ -285,15 +283,15 @@ async fn the_scheduler_reports_each_window_once_and_alerts_on_a_status_change(po
     let settings = Settings::default();
     // Two servers at the same moment: one computes the window, the other does nothing.
     let (a, b) = tokio::join!(
-        monitor::report_window(&pool, &model.version, t0, t0 + hour, &settings),
-        monitor::report_window(&pool, &model.version, t0, t0 + hour, &settings),
+        drift_scheduler::report_window(&pool, &model.version, t0, t0 + hour, &settings),
+        drift_scheduler::report_window(&pool, &model.version, t0, t0 + hour, &settings),
     );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert!(
         a.is_some() != b.is_some(),
         "exactly one server reports the window"
     );
-    let again = monitor::report_window(&pool, &model.version, t0, t0 + hour, &settings)
+    let again = drift_scheduler::report_window(&pool, &model.version, t0, t0 + hour, &settings)
         .await
         .unwrap();
     assert!(again.is_none(), "a reported window is not reported again");
@@ -302,7 +300,7 @@ async fn the_scheduler_reports_each_window_once_and_alerts_on_a_status_change(po
     assert_eq!(previous, None);
 
     let (second, previous) =
-        monitor::report_window(&pool, &model.version, t0 + hour, t0 + hour * 2, &settings)
+        drift_scheduler::report_window(&pool, &model.version, t0 + hour, t0 + hour * 2, &settings)
             .await
             .unwrap()
             .unwrap();
@@ -330,9 +328,9 @@ async fn the_scheduler_reports_each_window_once_and_alerts_on_a_status_change(po
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, hook).await.unwrap() });
-    let body = monitor::alert_body(&model.version, &second, "OK");
+    let body = drift_scheduler::alert_body(&model.version, &second, "OK");
     let delivered =
-        monitor::deliver(reqwest::Client::new(), format!("http://{addr}/hook"), body).await;
+        drift_scheduler::deliver(reqwest::Client::new(), format!("http://{addr}/hook"), body).await;
     assert!(delivered);
     let got = received.lock().await;
     assert_eq!(got.len(), 1);

@@ -1,15 +1,14 @@
 //! The REST API and probes, driven in memory against a real PostgreSQL (each test gets a
 //! fresh database from `#[sqlx::test]`) and the committed demo model.
 
-mod common;
-
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
-use common::{app, app_with, get_as, post_as};
-use scorewatch::startup::{self, ServerState};
+use crate::common::{self, app, app_with, get_as, post_as};
+use scorewatch::router;
+use scorewatch::state::ServerState;
 use scorewatch_core::access::{self, Role};
 use scorewatch_core::ingest::writer::WriterConfig;
 use scorewatch_core::state::ApiSettings;
@@ -853,9 +852,9 @@ async fn routes_are_listed_while_other_threads_render(pool: PgPool) {
     };
     let listed = std::panic::AssertUnwindSafe(|| {
         for _ in 0..50 {
-            let _router = startup::router(ServerState {
+            let _router = router::build(ServerState {
                 app: app.state.clone(),
-                leptos: startup::leptos_options(
+                leptos: router::leptos_options(
                     std::env::temp_dir().join("scorewatch-no-site"),
                     "127.0.0.1:0".parse().unwrap(),
                 ),

@@ -1,110 +1,16 @@
 //! `scorewatch simulate`: replays the test set against a running predict API, with drift
 //! injected batch by batch, and asks the server for a drift report after each batch.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Map, Value};
 
-use scorewatch_core::simulate::{DriftKind, TestSet, DEFAULT_INTENSITIES};
+use scorewatch_core::simulate::{DriftKind, TestSet};
 
-/// Replay the test set through the predict API with gradual and sudden drift.
-///
-/// Each batch takes the next --batch-size rows of the test set and applies drift of its
-/// intensity a (from --intensities) to the chosen features; missing values stay missing:
-///
-///   shift    x' = x + a * sd(x)      (sd over the whole test set)
-///   scale    x' = x * (1 + a)
-///   missing  x' is missing with probability a
-///
-/// The default is the original scenario: 8 batches of 50, three clean, then 0.1, 0.2, 0.3
-/// (gradual), then 0.5 and 0.7 (sudden). Every application is a real request
-/// (`POST /api/v1/predict?source=simulator`) with the key in SCOREWATCH_API_KEY; with an
-/// admin key, each batch is followed by a drift report over its predictions.
-#[derive(Debug, Args)]
-pub struct SimulateArgs {
-    /// Base URL of the running API.
-    #[arg(long, env = "SCOREWATCH_URL", default_value = "http://127.0.0.1:3000")]
-    pub url: String,
-
-    /// API key (scorer, officer or admin; admin also gets the per-batch drift reports).
-    #[arg(long, env = "SCOREWATCH_API_KEY", hide_env_values = true)]
-    pub api_key: Option<String>,
-
-    /// Test set (CSV, optionally .gz) with a column per model feature.
-    #[arg(long, default_value = "artifacts/test.csv.gz")]
-    pub test_file: PathBuf,
-
-    /// Applications per batch.
-    #[arg(long, default_value_t = 50)]
-    pub batch_size: usize,
-
-    /// Number of batches (intensities repeat their last value when fewer are given).
-    #[arg(long, default_value_t = 8)]
-    pub n_batches: usize,
-
-    /// Drift intensity of each batch, comma-separated.
-    #[arg(long, value_delimiter = ',', default_values_t = DEFAULT_INTENSITIES.to_vec())]
-    pub intensities: Vec<f64>,
-
-    /// shift, scale or missing (see above).
-    #[arg(long, default_value = "shift")]
-    pub kind: DriftKind,
-
-    /// Features to drift, comma-separated (default: all).
-    #[arg(long, value_delimiter = ',')]
-    pub features: Vec<String>,
-
-    /// Pause between batches (e.g. 2s, 500ms).
-    #[arg(long, default_value = "0s", value_parser = parse_pause)]
-    pub delay: Duration,
-
-    /// Requests in flight at once.
-    #[arg(long, default_value_t = 8)]
-    pub concurrency: usize,
-
-    /// Seed of the `missing` kind's random draws.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-
-    /// Instead of sending requests, write DAYS days of history straight into the database
-    /// (through the same scoring and storage code), --per-day predictions a day spread over
-    /// the day, clean for the first half of the days and then drifting up to the largest
-    /// of --intensities; then one drift report per day.
-    #[arg(long, value_name = "DAYS")]
-    pub backfill: Option<u32>,
-
-    /// Predictions per backfilled day.
-    #[arg(long, default_value_t = 500)]
-    pub per_day: usize,
-
-    #[command(flatten)]
-    pub db: crate::cli::DbArgs,
-}
-
-fn parse_pause(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let (value, scale) = if let Some(v) = s.strip_suffix("ms") {
-        (v, 0.001)
-    } else if let Some(v) = s.strip_suffix('s') {
-        (v, 1.0)
-    } else if let Some(v) = s.strip_suffix('m') {
-        (v, 60.0)
-    } else {
-        (s, 1.0)
-    };
-    let x: f64 = value
-        .parse()
-        .map_err(|_| format!("{s:?} is not a pause like 500ms, 2s or 1m"))?;
-    if !(x >= 0.0 && x.is_finite()) {
-        return Err(format!("{s:?}: a pause cannot be negative"));
-    }
-    Ok(Duration::from_secs_f64(x * scale))
-}
+use crate::config::SimulateArgs;
 
 #[derive(Default)]
 struct BatchStats {
@@ -115,6 +21,8 @@ struct BatchStats {
     errors: Vec<String>,
 }
 
+/// Replays the batches (or backfills days of history with `--backfill`), printing a line
+/// per batch or day.
 pub async fn run(args: SimulateArgs) -> Result<()> {
     if let Some(days) = args.backfill {
         return backfill(&args, days).await;

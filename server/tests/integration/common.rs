@@ -1,7 +1,6 @@
-//! What the API tests share: the demo model registered in the test's database, the
-//! services started on it, an admin key, and small request helpers.
-
-#![allow(dead_code)] // each test binary uses its own part of this module
+//! What the integration tests share: the demo model registered in the test's database, the
+//! application built on it (as `serve` builds it, without a compiled site or background
+//! tasks), an admin key, and small request helpers.
 
 use std::path::PathBuf;
 
@@ -12,7 +11,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 use tower::ServiceExt;
 
-use scorewatch::startup::{self, ServerState};
+use scorewatch::application::{Application, ApplicationConfig, Parts};
 use scorewatch_core::access::{self, Role};
 use scorewatch_core::ingest::writer::{WriterConfig, WriterTask};
 use scorewatch_core::model::registry::{self, InitOptions};
@@ -48,14 +47,18 @@ pub async fn app_with(pool: PgPool, settings: ApiSettings, writer: WriterConfig)
         .await
         .unwrap()
         .expect("an active model");
-    let (state, writer) =
-        startup::start_services(pool.clone(), model, settings, writer).expect("services start");
-    let addr = "127.0.0.1:0".parse().unwrap();
-    let leptos = startup::leptos_options(std::env::temp_dir().join("scorewatch-no-site"), addr);
-    let router = startup::router(ServerState {
-        app: state.clone(),
-        leptos,
-    });
+    let Parts {
+        router,
+        state,
+        writer,
+        ..
+    } = Application::build(ApplicationConfig {
+        settings,
+        writer,
+        ..ApplicationConfig::new(pool.clone(), model)
+    })
+    .expect("the application builds")
+    .into_parts();
     let (_, key) = access::create(&pool, "test admin", Role::Admin)
         .await
         .unwrap();

@@ -1,19 +1,13 @@
-//! Logging: to stdout (text for people, one JSON object per line for collectors), and into
-//! `api_logs` through [`crate::logship`] while the server runs.
+//! Where the process's log events go: the global `tracing` subscriber, writing to stdout
+//! (text for people, one JSON object per line for collectors) and, while the server runs,
+//! into `api_logs` through [`super::log_shipping`].
 
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{fmt, EnvFilter, Layer};
 
-use crate::logship::{self, LogQueue};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogFormat {
-    /// JSON when stdout is not a terminal (a file, a pipe, a container), text otherwise.
-    Auto,
-    Text,
-    Json,
-}
+use super::log_shipping::{self, LogQueue};
+use crate::config::LogFormat;
 
 /// Installs the global subscriber; `RUST_LOG` overrides the default level. Returns the
 /// queue of events to ship into `api_logs` (the server starts the shipper; other commands
@@ -39,7 +33,7 @@ pub fn init(format: LogFormat) -> LogQueue {
     } else {
         stdout.compact().boxed()
     };
-    let (ship, queue) = logship::channel();
+    let (ship, queue) = log_shipping::channel();
     tracing_subscriber::registry()
         .with(filter)
         .with(stdout)

@@ -12,11 +12,9 @@ use serde_json::Value;
 use sqlx::PgPool;
 use tower::ServiceExt;
 
-use scorewatch::startup::{self, ServerState};
+use scorewatch::application::{Application, ApplicationConfig, Parts};
 use scorewatch_core::access::{self, Role};
-use scorewatch_core::ingest::writer::WriterConfig;
 use scorewatch_core::model::registry::{self, InitOptions};
-use scorewatch_core::state::ApiSettings;
 
 fn models_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures/models")
@@ -62,18 +60,11 @@ fn serve(
     pool: &PgPool,
     model: std::sync::Arc<registry::ActiveModel>,
 ) -> (axum::Router, scorewatch_core::ingest::writer::WriterTask) {
-    let (state, writer) = startup::start_services(
-        pool.clone(),
-        model,
-        ApiSettings::default(),
-        WriterConfig::default(),
-    )
-    .unwrap();
-    let leptos = startup::leptos_options(
-        std::env::temp_dir().join("scorewatch-no-site"),
-        "127.0.0.1:0".parse().unwrap(),
-    );
-    (startup::router(ServerState { app: state, leptos }), writer)
+    let Parts { router, writer, .. } =
+        Application::build(ApplicationConfig::new(pool.clone(), model))
+            .unwrap()
+            .into_parts();
+    (router, writer)
 }
 
 /// The application as a client sends it: every value as Rust's shortest text.

@@ -2,13 +2,11 @@
 //! insert trigger agree with the predictions themselves, and every Grafana panel's SQL runs
 //! on the project's schema.
 
-mod common;
-
 use chrono::{DateTime, Duration, DurationRound, TimeZone, Utc};
 use rand::{Rng, SeedableRng};
 use sqlx::PgPool;
 
-use common::{app, artifacts};
+use crate::common::{self, app, artifacts};
 use scorewatch_core::artifacts::TEST_FILE;
 use scorewatch_core::model::application::Application;
 use scorewatch_core::model::predict;

@@ -3,6 +3,9 @@
 //! unique index behind it), and when the status differs from the previous conclusive
 //! window's (windows with too few predictions are reported but do not alert), a JSON alert
 //! goes to the configured webhook, retried with backoff on its own task.
+//!
+//! Parts: [`run`] (the loop, one task per server), [`report_window`] (one window, at most
+//! once across servers), [`alert_body`] and [`deliver`] (the webhook alert).
 
 use std::time::Duration;
 
@@ -21,11 +24,14 @@ const LOCK_NAMESPACE: i32 = 0x5357_4431; // "SWD1"
 /// Attempts to deliver one alert, waiting 1, 2, 4, 8 s between them.
 const ALERT_ATTEMPTS: u32 = 5;
 
+/// What the scheduler reports on, and whom it tells.
 #[derive(Debug, Clone)]
 pub struct Schedule {
     /// Window length and period.
     pub every: chrono::Duration,
+    /// How each window is analysed.
     pub settings: Settings,
+    /// URL that receives a JSON POST when the status changes; None: no alerts.
     pub webhook: Option<String>,
 }
 

@@ -1,6 +1,10 @@
-//! Shipping the service's own log events into `api_logs`, in batches, without ever blocking
-//! or failing the code that logs: events go through a bounded channel and are dropped (and
-//! counted in `scorewatch_log_events_dropped_total`) when it is full or the database fails.
+//! Shipping the service's own log events into `api_logs` (read by the dashboard's logs page),
+//! in batches, without ever blocking or failing the code that logs: events go through a
+//! bounded channel and are dropped (and counted in `scorewatch_log_events_dropped_total`)
+//! when it is full or the database fails.
+//!
+//! Parts: [`channel`] makes the tracing layer ([`ShipLayer`]) and its queue ([`LogQueue`]);
+//! [`start`] gives the queue a database and returns the running [`Shipper`].
 //!
 //! Shipped: events at INFO and above from scorewatch's own crates. Not shipped: this
 //! module's own events (a database outage would otherwise feed itself) and everything from

@@ -1,16 +1,15 @@
 //! The service's own logs shipped into `api_logs`: one event per request with its request
 //! id, status and latency, never the features; and counted, not blocking, when the queue is
-//! full. (Its own test binary: it installs the process-wide log subscriber.)
-
-mod common;
+//! full. The log layer is installed for this test's thread only (its runtime runs there),
+//! so other tests' events do not reach it.
 
 use axum::http::StatusCode;
 use serde_json::Value;
 use sqlx::PgPool;
 use tracing_subscriber::layer::SubscriberExt;
 
-use common::app;
-use scorewatch::logship;
+use crate::common::{self, app};
+use scorewatch::observability::log_shipping;
 
 /// level, target, request_id, status, latency_ms, fields
 type LogRow = (
@@ -24,13 +23,13 @@ type LogRow = (
 
 #[sqlx::test(migrations = "../migrations")]
 async fn requests_are_shipped_to_api_logs_and_overflow_is_counted(pool: PgPool) {
-    let (layer, queue) = logship::channel();
+    let (layer, queue) = log_shipping::channel();
     let subscriber = tracing_subscriber::registry().with(layer);
     let _guard = tracing::subscriber::set_default(subscriber);
     let app = app(pool.clone()).await;
 
     // Before the shipper runs nothing drains the queue: fill it past its bound.
-    for i in 0..(logship::QUEUE + 25) {
+    for i in 0..(log_shipping::QUEUE + 25) {
         tracing::info!(target: "scorewatch::test", i, "filler");
     }
     let (_, metrics) = app.text(common::get_as("/metrics", None)).await;
@@ -42,7 +41,7 @@ async fn requests_are_shipped_to_api_logs_and_overflow_is_counted(pool: PgPool) 
         .unwrap_or(0.0);
     assert!(dropped >= 25.0, "{dropped} dropped");
 
-    let shipper = logship::start(queue, pool.clone());
+    let shipper = log_shipping::start(queue, pool.clone());
     let body = r#"{"sk_id_curr": 7, "features": {"EXT_SOURCE_2": 0.123456789}}"#;
     let (status, res) = app.send(app.post("/api/v1/predict", body)).await;
     assert_eq!(status, StatusCode::OK, "{res}");
@@ -56,7 +55,7 @@ async fn requests_are_shipped_to_api_logs_and_overflow_is_counted(pool: PgPool) 
         .unwrap();
     assert_eq!(
         fillers,
-        logship::QUEUE as i64,
+        log_shipping::QUEUE as i64,
         "the queued events, not the dropped ones"
     );
     let rows: Vec<LogRow> = sqlx::query_as(

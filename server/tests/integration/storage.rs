@@ -1,8 +1,6 @@
 //! Storage that loses nothing: the bounded write queue, the JSONL backup and its replay,
 //! shutdown with requests in flight, and PostgreSQL going away and coming back.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
@@ -10,8 +8,8 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use common::{app, app_with, TestApp};
-use scorewatch::startup;
+use crate::common::{app, app_with, TestApp};
+use scorewatch::application;
 use scorewatch_core::embedded::EmbeddedPostgres;
 use scorewatch_core::ingest::backup;
 use scorewatch_core::ingest::writer::WriterConfig;
@@ -173,11 +171,11 @@ async fn serve(
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<()>,
 ) {
-    let (listener, addr) = startup::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (listener, addr) = application::bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let router = app.router.clone();
     let server = tokio::spawn(async move {
-        startup::serve_until(listener, router, async {
+        application::serve_until(listener, router, async {
             let _ = stopped.await;
         })
         .await

@@ -1,5 +1,7 @@
-//! What the service says about itself: one access log event per request (JSON on stdout, and
-//! shipped to `api_logs` by [`crate::logship`]), and Prometheus metrics at `GET /metrics`.
+//! Prometheus metrics and the access log: the process-wide recorder ([`metrics_handle`]) and
+//! its `GET /metrics` endpoint, the middleware that counts and logs every request
+//! ([`track`]: one access log event, on stdout and shipped to `api_logs` by
+//! [`super::log_shipping`]), and what a predict handler reports to both ([`Outcome`]).
 //!
 //! Metric names, all prefixed `scorewatch_`:
 //! - `http_requests_total{route,method,status}`, `http_request_duration_seconds{route}`
@@ -114,6 +116,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// The outcome of the decisions a request stored.
     pub fn of(rows: &[Decided]) -> Self {
         let refused = rows
             .iter()
