@@ -112,7 +112,7 @@ done
 
 # The overview's data for each range (the server function the page calls when the range
 # changes; its path is read from the compiled client).
-FN="$(grep -ao '/api/get_overview[0-9]*' target/site/pkg/scorewatch.wasm 2>/dev/null | head -n1 || true)"
+FN="$(grep -ao '/api/get_overview[0-9]*' target/site/pkg/scorewatch*.wasm 2>/dev/null | head -n1 || true)"
 if [ -n "$FN" ]; then
   for range in hour day week month; do
     times=()

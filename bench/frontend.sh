@@ -13,8 +13,8 @@ BIN=target/release/scorewatch
 mkdir -p "$OUT"
 
 echo "client files (target/site):"
-for f in target/site/pkg/scorewatch.wasm target/site/pkg/scorewatch.js target/site/pkg/scorewatch.css \
-  public/vendor/echarts.min.js; do
+for f in target/site/pkg/scorewatch*.wasm target/site/pkg/scorewatch*.js target/site/pkg/scorewatch*.css \
+  public/vendor/echarts-*.min.js; do
   [ -f "$f" ] || continue
   raw=$(stat -c %s "$f")
   gz=$(gzip -9 -c "$f" | wc -c)

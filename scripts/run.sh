@@ -7,6 +7,9 @@ source scripts/setup.sh
 
 say "building scorewatch (release: server and WebAssembly client)"
 cargo leptos build --release
+# Brotli and gzip copies of the client beside each file, sent to browsers that accept them
+# (server/src/static_files.rs); scripts/test.sh does the same for its debug build.
+node scripts/precompress.mjs target/site
 
 export LEPTOS_SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}"
 say "starting: embedded PostgreSQL in .scorewatch/pg unless DATABASE_URL is set"

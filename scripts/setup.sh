@@ -110,8 +110,14 @@ if [ ! -f "$SW_ROOT/node_modules/.package-lock.json" ] ||
   say "installing npm packages (echarts, binaryen, playwright-core)"
   (cd "$SW_ROOT" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed"
 fi
+# ECharts is served under a name with its version (browsers keep it for good); the page shell
+# links the name in app/src/lib.rs (ECHARTS_SCRIPT), which must follow package.json's pin.
+ECHARTS_VERSION="$(node -p "require('$SW_ROOT/node_modules/echarts/package.json').version")"
+ECHARTS_FILE="echarts-$ECHARTS_VERSION.min.js"
+grep -q "\"/vendor/$ECHARTS_FILE\"" "$SW_ROOT/app/src/lib.rs" ||
+  die "ECharts $ECHARTS_VERSION is installed but app/src/lib.rs (ECHARTS_SCRIPT) links another file: update it"
 mkdir -p "$SW_ROOT/public/vendor"
-cp -u "$SW_ROOT/node_modules/echarts/dist/echarts.min.js" "$SW_ROOT/public/vendor/echarts.min.js"
+cp -u "$SW_ROOT/node_modules/echarts/dist/echarts.min.js" "$SW_ROOT/public/vendor/$ECHARTS_FILE"
 export PATH="$SW_ROOT/node_modules/.bin:$PATH"
 
 if ! command -v wasm-opt >/dev/null 2>&1; then

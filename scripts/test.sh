@@ -48,6 +48,9 @@ fi
 
 say "building (debug: server and WebAssembly client)"
 cargo leptos build
+# Compressed copies of the client, as scripts/run.sh makes them (quicker settings: the debug
+# WebAssembly is large); the browser tests check that they are sent.
+node scripts/precompress.mjs --fast target/site
 
 mkdir -p target/test-run
 if [ -z "${DATABASE_URL:-}" ]; then

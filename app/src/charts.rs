@@ -10,7 +10,7 @@ use charming::element::{
     AxisLabel, AxisType, ItemStyle, MarkLine, MarkLineData, MarkLineVariant, NameLocation, Symbol,
     Tooltip, Trigger,
 };
-use charming::series::{Bar, Line, Pie};
+use charming::series::{Bar, Line, Pie, Scatter};
 use charming::Chart;
 use leptos::prelude::*;
 
@@ -183,6 +183,13 @@ pub fn volume_chart(
 }
 
 /// Lines of named series over the same time labels; `None` leaves a gap.
+///
+/// A value with no neighbour (the only bucket with data in the range, or one between two
+/// empty buckets) has no segment to draw, and ECharts hides line symbols on a crowded
+/// category axis, keeping only those under axis labels. Such values therefore also get a
+/// dot of their own: a scatter series with the line's name and colour, so one legend entry
+/// shows and hides both. (The axis tooltip lists such a value twice: charming's scatter
+/// series has no `tooltip` option to leave it out.)
 pub fn lines_chart(
     title: &str,
     labels: Vec<String>,
@@ -195,8 +202,8 @@ pub fn lines_chart(
         .x_axis(category_axis(labels, "time (UTC)"))
         .y_axis(value_axis(y_name));
     for (name, colour, data) in series {
+        let lone = lone_points(&data);
         chart = chart.series(
-            // Symbols, so that a lone point between gaps is seen.
             Line::new()
                 .name(name)
                 .show_symbol(true)
@@ -204,8 +211,36 @@ pub fn lines_chart(
                 .item_style(ItemStyle::new().color(colour))
                 .data(data),
         );
+        if lone.iter().any(Option::is_some) {
+            chart = chart.series(
+                Scatter::new()
+                    .name(name)
+                    .symbol(Symbol::Circle)
+                    .symbol_size(LONE_POINT_SIZE)
+                    .item_style(ItemStyle::new().color(colour))
+                    .data(lone),
+            );
+        }
     }
     chart
+}
+
+/// Diameter in pixels of the dot drawn for a value with no neighbour.
+const LONE_POINT_SIZE: f64 = 7.0;
+
+/// The values of `data` that have no neighbour (both adjacent entries empty or past the
+/// ends), at their positions; `None` everywhere else.
+fn lone_points(data: &[Option<f64>]) -> Vec<Option<f64>> {
+    (0..data.len())
+        .map(|i| {
+            let before = i.checked_sub(1).and_then(|j| data[j]);
+            let after = data.get(i + 1).copied().flatten();
+            match (before, after) {
+                (None, None) => data[i],
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 /// Score histogram: stacked bars by decision, the bin holding the threshold marked.
@@ -411,4 +446,336 @@ pub fn ecdf_chart(grid: &[f64], reference: &[f64], window: &[f64]) -> Chart {
                 .item_style(ItemStyle::new().color(colour::BRAND))
                 .data(pairs(window)),
         )
+}
+
+// The tests read the option as ECharts receives it: the chart serialised to JSON (serde_json
+// comes with the `ssr` feature, which the workspace's test command enables).
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn option(chart: &Chart) -> Value {
+        serde_json::to_value(chart).expect("a chart serialises to JSON")
+    }
+
+    fn series(o: &Value) -> &[Value] {
+        o["series"].as_array().expect("a series list")
+    }
+
+    /// The series of ECharts type `kind` named `name`.
+    fn find<'a>(o: &'a Value, kind: &str, name: &str) -> Option<&'a Value> {
+        series(o)
+            .iter()
+            .find(|s| s["type"] == kind && s["name"] == name)
+    }
+
+    fn numbers(v: &Value) -> Vec<Option<f64>> {
+        v.as_array()
+            .expect("a data list")
+            .iter()
+            .map(Value::as_f64)
+            .collect()
+    }
+
+    fn labels(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("10:{:02}", 15 * i)).collect()
+    }
+
+    #[test]
+    fn lone_points_are_the_values_without_a_neighbour() {
+        let data = [
+            Some(1.0),
+            None,
+            Some(2.0),
+            Some(3.0),
+            None,
+            Some(4.0),
+            None,
+            Some(5.0),
+        ];
+        assert_eq!(
+            lone_points(&data),
+            vec![
+                Some(1.0),
+                None,
+                None,
+                None,
+                None,
+                Some(4.0),
+                None,
+                Some(5.0)
+            ]
+        );
+        assert_eq!(lone_points(&[Some(7.0)]), vec![Some(7.0)]);
+        assert_eq!(lone_points(&[]), Vec::<Option<f64>>::new());
+        assert_eq!(lone_points(&[None, None]), vec![None, None]);
+    }
+
+    #[test]
+    fn a_single_point_in_range_is_drawn_as_a_dot() {
+        let chart = lines_chart(
+            "Refusal rate (%)",
+            labels(5),
+            "% refused",
+            vec![(
+                "refused",
+                colour::REFUSED,
+                vec![None, None, Some(12.5), None, None],
+            )],
+        );
+        let o = option(&chart);
+        let line = find(&o, "line", "refused").expect("the line series");
+        assert_eq!(
+            numbers(&line["data"]),
+            vec![None, None, Some(12.5), None, None]
+        );
+        let dot = find(&o, "scatter", "refused").expect("a dot for the lone value");
+        assert_eq!(
+            numbers(&dot["data"]),
+            vec![None, None, Some(12.5), None, None]
+        );
+        assert_eq!(dot["symbol"], "circle");
+        assert_eq!(dot["symbolSize"].as_f64(), Some(LONE_POINT_SIZE));
+        assert_eq!(dot["itemStyle"]["color"], colour::REFUSED);
+    }
+
+    #[test]
+    fn a_bucket_between_empty_buckets_gets_a_dot_and_joined_values_do_not() {
+        let chart = lines_chart(
+            "Latency percentiles (ms)",
+            labels(7),
+            "ms",
+            vec![
+                (
+                    "p50",
+                    colour::THIRD,
+                    vec![
+                        Some(1.0),
+                        Some(1.5),
+                        None,
+                        Some(2.0),
+                        None,
+                        Some(1.0),
+                        Some(1.2),
+                    ],
+                ),
+                ("p99", colour::BRAND, vec![Some(3.0); 7]),
+            ],
+        );
+        let o = option(&chart);
+        let dot = find(&o, "scatter", "p50").expect("a dot for the lone p50 value");
+        assert_eq!(
+            numbers(&dot["data"]),
+            vec![None, None, None, Some(2.0), None, None, None]
+        );
+        assert_eq!(dot["itemStyle"]["color"], colour::THIRD);
+        assert!(
+            find(&o, "scatter", "p99").is_none(),
+            "a series without lone values draws no extra dots"
+        );
+        let p99 = find(&o, "line", "p99").expect("the p99 line");
+        assert_eq!(p99["showSymbol"], true);
+        assert_eq!(p99["itemStyle"]["color"], colour::BRAND);
+        assert_eq!(numbers(&p99["data"]), vec![Some(3.0); 7]);
+    }
+
+    #[test]
+    fn lines_chart_names_its_axes_and_keeps_gaps() {
+        let o = option(&lines_chart(
+            "Latency percentiles (ms)",
+            labels(3),
+            "ms",
+            vec![("p95", colour::SECOND, vec![Some(4.0), None, Some(6.0)])],
+        ));
+        assert_eq!(o["title"][0]["text"], "Latency percentiles (ms)");
+        assert_eq!(o["xAxis"]["type"], "category");
+        assert_eq!(o["xAxis"]["name"], "time (UTC)");
+        assert_eq!(o["xAxis"]["data"], json!(["10:00", "10:15", "10:30"]));
+        assert_eq!(o["yAxis"]["type"], "value");
+        assert_eq!(o["yAxis"]["name"], "ms");
+        assert_eq!(o["tooltip"]["trigger"], "axis");
+        let line = find(&o, "line", "p95").expect("the p95 line");
+        assert_eq!(numbers(&line["data"]), vec![Some(4.0), None, Some(6.0)]);
+        assert!(line.get("connectNulls").is_none(), "gaps stay gaps");
+        assert_eq!(
+            find(&o, "scatter", "p95").map(|s| numbers(&s["data"])),
+            Some(vec![Some(4.0), None, Some(6.0)]),
+            "values at both ends next to a gap have no neighbour"
+        );
+    }
+
+    #[test]
+    fn volume_chart_stacks_decisions_per_step() {
+        let o = option(&volume_chart(
+            labels(2),
+            vec![3, 0],
+            vec![1, 2],
+            "15 minutes",
+        ));
+        assert_eq!(o["title"][0]["text"], "Decisions per 15 minutes");
+        assert_eq!(o["xAxis"]["data"], json!(["10:00", "10:15"]));
+        assert_eq!(o["yAxis"]["name"], "decisions");
+        for (name, colour, data) in [
+            ("APPROVED", colour::APPROVED, [3.0, 0.0]),
+            ("REFUSED", colour::REFUSED, [1.0, 2.0]),
+        ] {
+            let bars = find(&o, "bar", name).expect("a bar series per decision");
+            assert_eq!(bars["stack"], "decisions");
+            assert_eq!(bars["itemStyle"]["color"], colour);
+            assert_eq!(numbers(&bars["data"]), data.map(Some).to_vec());
+        }
+        assert_eq!(series(&o).len(), 2);
+    }
+
+    #[test]
+    fn score_histogram_marks_the_bin_that_holds_the_threshold() {
+        let approved = [5, 4, 3, 2, 1, 0, 0, 0, 0, 0];
+        let refused = [0, 0, 0, 0, 0, 1, 2, 0, 0, 1];
+        let o = option(&score_histogram(&approved, &refused, 0.52));
+        let bins: Vec<String> = (0..10).map(|i| format!("0.{i}0")).collect();
+        assert_eq!(o["xAxis"]["data"], json!(bins));
+        let approved_bars = find(&o, "bar", "APPROVED").expect("approved bars");
+        assert_eq!(approved_bars["stack"], "scores");
+        let marks = approved_bars["markLine"]["data"]
+            .as_array()
+            .expect("a threshold line");
+        assert_eq!(marks.len(), 1);
+        assert_eq!(marks[0]["xAxis"], "0.50");
+        assert_eq!(marks[0]["name"], "threshold 0.520");
+        let refused_bars = find(&o, "bar", "REFUSED").expect("refused bars");
+        assert_eq!(
+            numbers(&refused_bars["data"]),
+            refused.map(|n| Some(n as f64)).to_vec()
+        );
+
+        // A threshold of 1 falls in the last bin, not past the axis.
+        let o = option(&score_histogram(&approved, &refused, 1.0));
+        let approved_bars = find(&o, "bar", "APPROVED").expect("approved bars");
+        assert_eq!(approved_bars["markLine"]["data"][0]["xAxis"], "0.90");
+    }
+
+    #[test]
+    fn decision_split_is_a_ring_of_the_two_counts() {
+        let o = option(&decision_split(30, 10));
+        let pie = find(&o, "pie", "decisions").expect("a pie");
+        assert_eq!(pie["radius"], json!(["45%", "70%"]));
+        let slices = pie["data"].as_array().expect("slices");
+        assert_eq!(slices.len(), 2);
+        assert_eq!(slices[0]["name"], "APPROVED");
+        assert_eq!(slices[0]["value"].as_f64(), Some(30.0));
+        assert_eq!(slices[0]["itemStyle"]["color"], colour::APPROVED);
+        assert_eq!(slices[1]["name"], "REFUSED");
+        assert_eq!(slices[1]["value"].as_f64(), Some(10.0));
+        assert_eq!(slices[1]["itemStyle"]["color"], colour::REFUSED);
+    }
+
+    #[test]
+    fn horizontal_bars_put_the_first_item_at_the_top() {
+        let o = option(&horizontal_bars(
+            "Feature importance",
+            "gain",
+            vec![
+                ("EXT_SOURCE_2".into(), 9.0, colour::BRAND),
+                ("DAYS_BIRTH".into(), 4.0, colour::SECOND),
+            ],
+        ));
+        assert_eq!(o["xAxis"]["name"], "gain");
+        // ECharts draws a category axis from the bottom up.
+        assert_eq!(o["yAxis"]["data"], json!(["DAYS_BIRTH", "EXT_SOURCE_2"]));
+        let bars = &series(&o)[0];
+        assert_eq!(bars["data"][0]["value"].as_f64(), Some(4.0));
+        assert_eq!(bars["data"][0]["itemStyle"]["color"], colour::SECOND);
+        assert_eq!(bars["data"][1]["value"].as_f64(), Some(9.0));
+        assert_eq!(bars["data"][1]["itemStyle"]["color"], colour::BRAND);
+    }
+
+    #[test]
+    fn drift_share_chart_shows_percentages_over_the_status_bands() {
+        let o = option(&drift_share_chart(
+            vec!["d1".into(), "d2".into()],
+            vec![0.12345, 0.5],
+            0.2,
+            0.4,
+        ));
+        let line = find(&o, "line", "drift share").expect("the drift share line");
+        assert_eq!(numbers(&line["data"]), vec![Some(12.3), Some(50.0)]);
+        assert_eq!(o["yAxis"]["min"].as_f64(), Some(0.0));
+        assert_eq!(
+            o["yAxis"]["max"].as_f64(),
+            Some(50.0),
+            "the axis reaches the largest of the shares and the ALERT band's start + 10"
+        );
+        let band = |s: &Value| -> (String, f64, f64) {
+            let area = &s["markArea"]["data"][0];
+            let at = |v: &Value| v["yAxis"].as_str().unwrap().parse::<f64>().unwrap();
+            (
+                area[0]["name"].as_str().unwrap().to_string(),
+                at(&area[0]),
+                at(&area[1]),
+            )
+        };
+        let bands: Vec<(String, f64, f64)> = series(&o).iter().map(band).collect();
+        let expected = [
+            ("OK", 0.0, 20.0),
+            ("WARNING", 20.0, 40.0),
+            ("ALERT", 40.0, 100.0),
+        ];
+        assert_eq!(bands.len(), expected.len());
+        for ((name, from, to), (want, lo, hi)) in bands.iter().zip(expected) {
+            assert_eq!(name, want);
+            assert!(
+                (from - lo).abs() < 1e-9 && (to - hi).abs() < 1e-9,
+                "{name}: {from}..{to}"
+            );
+        }
+
+        // Small shares: the axis still shows the ALERT band's start.
+        let o = option(&drift_share_chart(vec!["d1".into()], vec![0.0], 0.2, 0.4));
+        assert_eq!(o["yAxis"]["max"].as_f64(), Some(50.0));
+        // Never past 100 %.
+        let o = option(&drift_share_chart(vec!["d1".into()], vec![1.0], 0.2, 0.95));
+        assert_eq!(o["yAxis"]["max"].as_f64(), Some(100.0));
+    }
+
+    #[test]
+    fn distribution_histogram_labels_bins_by_their_start() {
+        let o = option(&distribution_histogram(
+            &[0.0, 0.5, 250.0, 1e6],
+            &[0.25, 0.5, 0.25],
+            &[0.1, 0.3334, 0.5666],
+        ));
+        assert_eq!(o["xAxis"]["data"], json!(["0", "0.50", "250"]));
+        let reference = find(&o, "bar", "reference").expect("reference bars");
+        assert_eq!(
+            numbers(&reference["data"]),
+            vec![Some(25.0), Some(50.0), Some(25.0)]
+        );
+        let window = find(&o, "bar", "window").expect("window bars");
+        assert_eq!(
+            numbers(&window["data"]),
+            vec![Some(10.0), Some(33.3), Some(56.7)]
+        );
+    }
+
+    #[test]
+    fn ecdf_chart_draws_steps_on_the_shared_grid() {
+        let o = option(&ecdf_chart(&[1.0, 2.0], &[0.5, 1.0], &[0.25, 1.0]));
+        assert_eq!(o["yAxis"]["max"].as_f64(), Some(1.0));
+        let reference = find(&o, "line", "reference").expect("reference line");
+        assert_eq!(reference["step"], "end");
+        assert_eq!(reference["showSymbol"], false);
+        assert_eq!(reference["data"], json!([[1.0, 0.5], [2.0, 1.0]]));
+        let window = find(&o, "line", "window").expect("window line");
+        assert_eq!(window["data"], json!([[1.0, 0.25], [2.0, 1.0]]));
+    }
+
+    #[test]
+    fn short_numbers_keep_two_significant_places() {
+        assert_eq!(short(0.0), "0");
+        assert_eq!(short(0.004), "4.00e-3");
+        assert_eq!(short(3.5), "3.50");
+        assert_eq!(short(-250.4), "-250");
+        assert_eq!(short(123_456.0), "1.23e5");
+    }
 }

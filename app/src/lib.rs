@@ -10,7 +10,7 @@ pub mod dto;
 pub mod pages;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{ParamSegment, StaticSegment};
 
@@ -42,8 +42,23 @@ pub(crate) fn error_text(e: &ServerFnError) -> String {
         .to_string()
 }
 
+/// Where the page loads ECharts from: the version pinned in `package.json`, in the name so
+/// that browsers may keep the file for good. `scripts/setup.sh` copies it there (into
+/// `public/vendor/`) and stops if this name and the installed version disagree.
+pub const ECHARTS_SCRIPT: &str = "/vendor/echarts-5.6.0.min.js";
+
 /// The HTML document around the application.
+///
+/// On the server it also marks the response `private, no-cache`: a page shows the signed-in
+/// user and live data, so no shared cache keeps it and the browser asks again each time.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("private, no-cache"),
+        );
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -51,8 +66,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                // The stylesheet's name carries its content hash when the build hashes files.
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 // ECharts draws the charts; it must be loaded before the application hydrates.
-                <script src="/vendor/echarts.min.js" defer></script>
+                <script src=ECHARTS_SCRIPT defer></script>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -74,7 +91,6 @@ pub fn App() -> impl IntoView {
         }
     });
     view! {
-        <Stylesheet id="leptos" href="/pkg/scorewatch.css"/>
         <Title text="scorewatch"/>
         <Router>
             <header class="topbar">

@@ -10,6 +10,7 @@
 //! - [`router`]: every route and layer; [`state`]: the state the router shares.
 //! - [`api`]: the REST handlers, their error type, API keys and the OpenAPI document.
 //! - [`signin`]: the dashboard pages' sign-in redirect.
+//! - [`static_files`]: the compiled client and other files, compressed and cached by name.
 //! - [`drift_scheduler`]: the scheduled drift reports and their webhook alerts.
 //! - [`observability`]: logging to stdout and into `api_logs`, Prometheus metrics and the
 //!   access log.
@@ -26,3 +27,4 @@ pub mod observability;
 pub mod router;
 pub mod signin;
 pub mod state;
+pub mod static_files;

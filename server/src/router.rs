@@ -16,12 +16,23 @@ use crate::state::ServerState;
 pub const BODY_LIMIT_BYTES: usize = 16 * 1024 * 1024;
 
 /// Leptos options for serving the compiled site from `site_root`.
+///
+/// `cargo leptos build` puts a content hash in the client's file names
+/// (`hash-files` in the workspace manifest) and writes the hashes to `hash.txt` beside the
+/// server executable; when that file is there, the page shell links the hashed names.
 pub fn leptos_options(site_root: PathBuf, addr: SocketAddr) -> LeptosOptions {
+    const HASH_FILE: &str = "hash.txt";
+    let hash_files = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(HASH_FILE).is_file()))
+        .unwrap_or(false);
     LeptosOptions::builder()
         .output_name("scorewatch")
         .site_root(site_root.to_string_lossy().into_owned())
         .site_pkg_dir("pkg")
         .site_addr(addr)
+        .hash_file(HASH_FILE.into())
+        .hash_files(hash_files)
         .build()
 }
 
@@ -46,10 +57,7 @@ pub fn build(state: ServerState) -> Router {
         .leptos_routes_with_context(&state, routes, provide_state.clone(), move || {
             app::shell(shell_options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            ServerState,
-            _,
-        >(provide_state, app::shell))
+        .fallback(crate::static_files::fallback::<ServerState>(provide_state))
         .layer(axum::middleware::from_fn_with_state(
             state.app.clone(),
             crate::signin::guard,
