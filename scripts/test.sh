@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Command two: set up and run every test.
+#   0. the code's shape: rustfmt, no import cycle between modules, and (after the tests)
+#      clippy with every warning an error;
 #   1. unit and integration tests (cargo test) against a real PostgreSQL: DATABASE_URL if
 #      set, otherwise an embedded cluster started here for the run;
 #   2. browser tests (node --test + playwright-core) in headless Chromium against a
@@ -46,6 +48,10 @@ if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2
     die "could not install prometheus with apt-get"
 fi
 
+say "code shape: cargo fmt --check, and no import cycle between modules"
+cargo fmt --all --check || die "run cargo fmt --all"
+python3 scripts/check_module_cycles.py core/src server/src app/src
+
 say "building (debug: server and WebAssembly client)"
 cargo leptos build
 # Compressed copies of the client, as scripts/run.sh makes them (quicker settings: the debug
@@ -64,6 +70,9 @@ fi
 
 say "unit and integration tests"
 cargo test -p scorewatch-core -p scorewatch -p app --features app/ssr
+
+say "clippy: every lint of every target, warnings as errors"
+cargo clippy -p scorewatch-core -p scorewatch -p app --features app/ssr --all-targets -- -D warnings
 
 say "browser tests: starting scorewatch serve with a fresh embedded database"
 rm -rf target/test-run/e2e-data

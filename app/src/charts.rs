@@ -3,6 +3,9 @@
 //! The server renders an empty, sized box; after hydration an effect hands the option to
 //! ECharts (served from `/vendor/echarts.min.js`), which draws a canvas into the box. The
 //! box carries `data-chart` (its name) and, once drawn, `data-drawn="true"`.
+//!
+//! Why one file of about 800 lines: every chart builder with its unit tests (about half
+//! the file), so that a chart and what is checked of it sit together.
 
 use charming::component::{Axis, Grid, Legend, Title};
 use charming::datatype::DataPointItem;

@@ -1,4 +1,7 @@
 //! `/drift` and `/drift/{id}`: the stored drift reports, and one report's features.
+//!
+//! Why one file of about 700 lines: the report list, one report and its drill-down panel
+//! share their server functions and views.
 
 use leptos::prelude::*;
 use leptos_router::components::A;

@@ -5,6 +5,8 @@
 //! Each column carries the recipe that draws its values, so that the generator in
 //! [`crate::demo`] stays a loop over this table. Category labels are sanitised to
 //! `[A-Za-z0-9_]` because LightGBM rejects special characters in feature names.
+//!
+//! Why one file of about 700 lines: it is one table, a recipe per column, read best whole.
 
 /// How one column's values are drawn for one applicant.
 #[derive(Debug, Clone, PartialEq)]

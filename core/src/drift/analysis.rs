@@ -7,6 +7,9 @@
 //! missing-rate test rejects at `alpha` after the multiple-testing correction, which is
 //! applied to all the window's tests together. With `--method psi|wasserstein|js` the
 //! distribution test is replaced by that distance over its threshold.
+//!
+//! Why one file of about 700 lines: the analysis of a window is one computation whose
+//! steps share private per-feature state; the last hundred lines are its tests.
 
 use serde::{Deserialize, Serialize};
 

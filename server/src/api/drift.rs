@@ -20,7 +20,7 @@ use scorewatch_core::store::{self, DriftFeature, DriftReport, WindowSpec};
 
 use super::auth::{self, Authorized};
 use super::error::{json_error, ApiError, ApiPath, ApiQuery, ErrorBody, JsonBody};
-use super::openapi::one_of_strings;
+use super::schema::one_of_strings;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]

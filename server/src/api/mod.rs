@@ -1,7 +1,8 @@
 //! The REST API under `/api/v1`, the probes, and the metrics endpoint.
 //!
 //! Layout: one module per resource ([`predict`], [`predictions`], [`model`], `drift`), plus
-//! [`auth`] (API keys and roles), [`error`] (the one error type) and [`openapi`].
+//! [`auth`] (API keys and roles), [`error`] (the one error type), [`openapi`] and `schema`
+//! (schema pieces the annotations share).
 
 pub mod auth;
 mod drift;
@@ -11,6 +12,7 @@ mod model;
 pub mod openapi;
 pub mod predict;
 mod predictions;
+mod schema;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};

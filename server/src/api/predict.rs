@@ -16,7 +16,7 @@ use scorewatch_core::state::AppState;
 
 use super::auth::{self, Authorized};
 use super::error::{json_error, ApiError, ApiQuery, ErrorBody, JsonBody};
-use super::openapi::one_of_strings;
+use super::schema::one_of_strings;
 use crate::observability::metrics::Outcome;
 
 /// Contributions listed by `?explain=true` unless `top` says otherwise.

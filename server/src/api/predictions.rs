@@ -17,7 +17,7 @@ use scorewatch_core::store::{self, PageCursor, PredictionFilter};
 
 use super::auth::{self, Authorized};
 use super::error::{ApiError, ApiPath, ApiQuery, ErrorBody};
-use super::openapi::one_of_strings;
+use super::schema::one_of_strings;
 
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 1_000;
