@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod charts;
+pub mod components;
 pub mod dto;
 pub mod pages;
 

@@ -8,6 +8,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::charts::{self, colour, ChartView};
+use crate::components::StatusBadge;
 use crate::dto::{DriftFeatureRow, DriftReportDetail, DriftReportRow, FeatureDistribution};
 
 /// Windows the "run now" control offers.
@@ -149,12 +150,6 @@ fn fixed(x: Option<f64>, digits: usize) -> String {
         Some(v) => format!("{v:.digits$}"),
         None => "–".into(),
     }
-}
-
-#[component]
-fn StatusBadge(status: String) -> impl IntoView {
-    let class = format!("badge status-{}", status.to_lowercase().replace('_', "-"));
-    view! { <span class=class data-testid="status">{status}</span> }
 }
 
 #[component]

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use crate::components::FilterSelect;
 use crate::dto::LogRow;
 
 const PAGE: i64 = 100;
@@ -105,21 +106,20 @@ pub fn LogsPage() -> impl IntoView {
         <section class="card">
             <h1>"Logs"</h1>
             <div class="filters">
-                <label>
-                    "Level "
-                    <select
-                        data-testid="log-level"
-                        on:change=move |ev| {
-                            level.set(event_target_value(&ev));
-                            reset();
-                        }
-                    >
-                        <option value="">"any"</option>
-                        <option value="ERROR">"ERROR"</option>
-                        <option value="WARN">"WARN and above"</option>
-                        <option value="INFO">"INFO and above"</option>
-                    </select>
-                </label>
+                <FilterSelect
+                    label="Level "
+                    testid="log-level"
+                    options=&[
+                        ("", "any"),
+                        ("ERROR", "ERROR"),
+                        ("WARN", "WARN and above"),
+                        ("INFO", "INFO and above"),
+                    ]
+                    on_change=Callback::new(move |v: String| {
+                        level.set(v);
+                        reset();
+                    })
+                />
                 <label>
                     "Text "
                     <input

@@ -6,6 +6,7 @@ use super::value_text;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
+use crate::components::{DecisionBadge, FilterSelect};
 use crate::dto::{PredictionDetailView, PredictionPageView};
 use crate::pages::score::ContributionsView;
 
@@ -195,36 +196,30 @@ pub fn PredictionsPage() -> impl IntoView {
         <section class="card">
             <h1>"Predictions"</h1>
             <div class="filters">
-                <label>
-                    "Decision "
-                    <select
-                        data-testid="filter-decision"
-                        on:change=move |ev| {
-                            decision.set(event_target_value(&ev));
-                            reset();
-                        }
-                    >
-                        <option value="">"any"</option>
-                        <option value="APPROVED">"APPROVED"</option>
-                        <option value="REFUSED">"REFUSED"</option>
-                    </select>
-                </label>
-                <label>
-                    "Source "
-                    <select
-                        data-testid="filter-source"
-                        on:change=move |ev| {
-                            source.set(event_target_value(&ev));
-                            reset();
-                        }
-                    >
-                        <option value="">"any"</option>
-                        <option value="api">"api"</option>
-                        <option value="batch">"batch"</option>
-                        <option value="ui">"ui"</option>
-                        <option value="simulator">"simulator"</option>
-                    </select>
-                </label>
+                <FilterSelect
+                    label="Decision "
+                    testid="filter-decision"
+                    options=&[("", "any"), ("APPROVED", "APPROVED"), ("REFUSED", "REFUSED")]
+                    on_change=Callback::new(move |v: String| {
+                        decision.set(v);
+                        reset();
+                    })
+                />
+                <FilterSelect
+                    label="Source "
+                    testid="filter-source"
+                    options=&[
+                        ("", "any"),
+                        ("api", "api"),
+                        ("batch", "batch"),
+                        ("ui", "ui"),
+                        ("simulator", "simulator"),
+                    ]
+                    on_change=Callback::new(move |v: String| {
+                        source.set(v);
+                        reset();
+                    })
+                />
                 <label>
                     "Client id "
                     <input
@@ -317,7 +312,6 @@ fn PageView(
                         .rows
                         .into_iter()
                         .map(|p| {
-                            let class = format!("badge decision-{}", p.decision.to_lowercase());
                             view! {
                                 <tr data-prediction-id=p.id.clone()>
                                     <td>
@@ -326,7 +320,7 @@ fn PageView(
                                     <td class="num">{p.sk_id_curr.map(|v| v.to_string()).unwrap_or_default()}</td>
                                     <td class="num">{format!("{:.4}", p.probability)}</td>
                                     <td>
-                                        <span class=class>{p.decision}</span>
+                                        <DecisionBadge decision=p.decision/>
                                     </td>
                                     <td>{p.source}</td>
                                     <td class="num">{p.n_missing}</td>
@@ -409,11 +403,10 @@ pub fn PredictionPage() -> impl IntoView {
 #[component]
 fn DetailView(detail: PredictionDetailView) -> impl IntoView {
     let r = detail.row;
-    let class = format!("badge big decision-{}", r.decision.to_lowercase());
     view! {
         <div class="card-head">
             <h1>"Prediction"</h1>
-            <span class=class data-testid="detail-decision">{r.decision.clone()}</span>
+            <DecisionBadge decision=r.decision.clone() big=true testid="detail-decision"/>
         </div>
         <dl class="stats">
             <div>

@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use super::value_text;
+use crate::components::DecisionBadge;
 use leptos::server_fn::codec::Json;
 use leptos_router::components::A;
 
@@ -319,14 +320,13 @@ fn ScoreFormView(fields: Vec<ScoreField>) -> impl IntoView {
 
 #[component]
 fn ScoreResult(result: ScoreResultView) -> impl IntoView {
-    let class = format!("badge big decision-{}", result.decision.to_lowercase());
     view! {
         <div class="result" data-testid="score-result">
             <dl class="stats">
                 <div>
                     <dt>"Decision"</dt>
                     <dd>
-                        <span class=class data-testid="score-decision">{result.decision.clone()}</span>
+                        <DecisionBadge decision=result.decision.clone() big=true testid="score-decision"/>
                     </dd>
                 </div>
                 <div>
