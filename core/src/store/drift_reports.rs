@@ -54,6 +54,7 @@ pub struct DriftFeature {
 }
 
 /// Stores a report and its feature results in one transaction; returns its id.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_drift_report(
     pool: &PgPool,
     model_version: i64,
@@ -150,6 +151,7 @@ fn drift_report(r: sqlx::postgres::PgRow) -> DriftReport {
 }
 
 /// Reports newest first (by id), `limit` of them with ids below `before`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_drift_reports(
     pool: &PgPool,
     before: Option<i64>,
@@ -167,6 +169,7 @@ pub async fn list_drift_reports(
 }
 
 /// A report with its features (most drifted first: smallest corrected p-value).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_drift_report(
     pool: &PgPool,
     id: i64,
@@ -214,6 +217,7 @@ pub async fn get_drift_report(
 
 /// The status of the newest scheduled report of a model version before `window_end`
 /// (windows without enough predictions do not count).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn previous_scheduled_status(
     pool: &PgPool,
     model_version: i64,
@@ -230,6 +234,7 @@ pub async fn previous_scheduled_status(
 }
 
 /// Whether the scheduler already reported this window.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn scheduled_report_exists(
     pool: &PgPool,
     model_version: i64,

@@ -6,7 +6,8 @@ use sqlx::{PgPool, Row};
 
 use crate::error::Result;
 
-/// One row of `api_logs`.
+/// One row of `api_logs`: read back by [`list_logs`], written by [`insert_logs`] (which
+/// leaves `id` to the database).
 #[derive(Debug, Clone)]
 pub struct LogEntry {
     pub id: i64,
@@ -42,6 +43,7 @@ pub fn levels_at_least(level: &str) -> Option<Vec<String>> {
 }
 
 /// Newest log lines first.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_logs(pool: &PgPool, filter: &LogFilter, limit: i64) -> Result<Vec<LogEntry>> {
     let levels = match &filter.min_level {
         Some(l) => Some(levels_at_least(l).with_context(|| format!("unknown log level `{l}`"))?),
@@ -86,4 +88,29 @@ pub async fn list_logs(pool: &PgPool, filter: &LogFilter, limit: i64) -> Result<
             fields: r.get("fields"),
         })
         .collect())
+}
+
+/// Stores log lines in one statement; their `id` is assigned by the database.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn insert_logs(pool: &PgPool, rows: &[LogEntry]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut qb = sqlx::QueryBuilder::new(
+        "INSERT INTO api_logs (ts, level, target, message, request_id, method, path, status, latency_ms, fields) ",
+    );
+    qb.push_values(rows, |mut b, r| {
+        b.push_bind(r.ts)
+            .push_bind(&r.level)
+            .push_bind(&r.target)
+            .push_bind(&r.message)
+            .push_bind(&r.request_id)
+            .push_bind(&r.method)
+            .push_bind(&r.path)
+            .push_bind(r.status)
+            .push_bind(r.latency_ms)
+            .push_bind(&r.fields);
+    });
+    qb.build().execute(pool).await?;
+    Ok(())
 }

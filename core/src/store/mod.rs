@@ -94,6 +94,7 @@ impl Database {
 }
 
 /// Applies the migrations in `migrations/` that the database has not seen yet.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn migrate(pool: &PgPool) -> Result<()> {
     Ok(sqlx::migrate!("../migrations").run(pool).await?)
 }
@@ -156,6 +157,7 @@ pub fn is_transient(e: &anyhow::Error) -> bool {
 /// Whether to run a failed transaction again: true (after waiting 20, 40, 80... ms) when
 /// PostgreSQL aborted it as transient ([`is_transient`]) and fewer than
 /// [`TRANSIENT_RETRIES`] retries were made; counts the retry in `retries`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn retry_after(e: &anyhow::Error, retries: &mut u32) -> bool {
     if *retries >= TRANSIENT_RETRIES || !is_transient(e) {
         return false;

@@ -33,6 +33,7 @@ pub struct NewModelVersion<'a> {
 /// Inserts a model version (or finds it by hash) and makes it the active one, in the
 /// caller's transaction (with [`store_reference`], so that nothing is half-registered).
 /// Returns its id and whether it was new.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn register_model(
     tx: &mut sqlx::PgConnection,
     m: &NewModelVersion<'_>,
@@ -79,6 +80,7 @@ pub async fn register_model(
 }
 
 /// The active model version, if any.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn active_model(pool: &PgPool) -> Result<Option<ModelVersion>> {
     let row = sqlx::query(
         "SELECT id, sha256, name, feature_names, threshold, importances, metrics, model_text, created_at \
@@ -100,6 +102,7 @@ pub async fn active_model(pool: &PgPool) -> Result<Option<ModelVersion>> {
 }
 
 /// Feature names of the given model versions.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn feature_names(
     pool: &PgPool,
     versions: &[i64],

@@ -12,18 +12,21 @@ use crate::error::Result;
 use crate::model::prediction::{Decision, Prediction, Source};
 
 /// Stores predictions in one transaction (all or none).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_predictions(pool: &PgPool, rows: &[Prediction]) -> Result<()> {
     insert(pool, rows, false).await.map(|_| ())
 }
 
 /// Stores the predictions whose id is not in the database yet (one transaction); returns
 /// how many were inserted. Replaying the same rows twice inserts nothing the second time.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_missing_predictions(pool: &PgPool, rows: &[Prediction]) -> Result<u64> {
     insert(pool, rows, true).await
 }
 
 /// [`insert_predictions`] on a connection of the caller's, counted in summary slot `slot`
 /// (see [`super::summaries::add_to_summaries`]).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn insert_predictions_on(
     conn: &mut sqlx::PgConnection,
     rows: &[Prediction],
@@ -151,6 +154,7 @@ async fn insert_chunk(
 }
 
 /// Number of stored predictions.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn count_predictions(pool: &PgPool) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT count(*) FROM predictions")
         .fetch_one(pool)
@@ -195,6 +199,7 @@ impl PageCursor {
 
 /// Newest first, at most `limit` rows after `after` (keyset pagination on
 /// `(created_at, id)`, which the `predictions_page` index serves).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_predictions(
     pool: &PgPool,
     filter: &PredictionFilter,
@@ -238,6 +243,7 @@ pub struct PredictionPage {
 
 /// The page of `limit` predictions (at least 1) after `after`, with the next page's cursor:
 /// the API's listing and the dashboard's both page through here.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn page_predictions(
     pool: &PgPool,
     filter: &PredictionFilter,
@@ -255,6 +261,7 @@ pub async fn page_predictions(
 }
 
 /// One stored prediction.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_prediction(pool: &PgPool, id: Uuid) -> Result<Option<Prediction>> {
     let row = sqlx::query(
         "SELECT id, created_at, model_version, sk_id_curr, features, probability, decision, threshold, \
@@ -289,6 +296,7 @@ fn stored_prediction(r: sqlx::postgres::PgRow) -> Result<Prediction> {
 }
 
 /// Predictions of a model version created in [since, until).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn count_predictions_between(
     pool: &PgPool,
     model_version: i64,
@@ -307,6 +315,7 @@ pub async fn count_predictions_between(
 
 /// One feature's non-missing values in the window `[since, until)` of a model version
 /// (position is the feature's 0-based index in the model).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn window_feature_values(
     pool: &PgPool,
     model_version: i64,

@@ -10,6 +10,7 @@ use crate::error::Result;
 
 /// Replaces a model version's reference statistics and reference scores, in the caller's
 /// transaction.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn store_reference(
     tx: &mut sqlx::PgConnection,
     model_version: i64,
@@ -58,6 +59,7 @@ pub async fn store_reference(
 }
 
 /// Number of features with reference statistics for a model version.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn reference_feature_count(pool: &PgPool, model_version: i64) -> Result<i64> {
     Ok(
         sqlx::query_scalar("SELECT count(*) FROM training_reference WHERE model_version = $1")
@@ -69,6 +71,7 @@ pub async fn reference_feature_count(pool: &PgPool, model_version: i64) -> Resul
 
 /// The drift baseline of a model version: per-feature reference data in model order, the
 /// reference scores and refusal rate. None if the version has no reference.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn drift_baseline(
     pool: &PgPool,
     model_version: i64,
@@ -136,6 +139,7 @@ pub struct ReferenceStats {
 }
 
 /// Reference statistics of a model version's features, in model order.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn reference_stats(pool: &PgPool, model_version: i64) -> Result<Vec<ReferenceStats>> {
     let rows = sqlx::query(
         "SELECT feature, mean, std, median, q25, q75, min, max, missing_rate \
@@ -163,6 +167,7 @@ fn reference_stats_row(r: &sqlx::postgres::PgRow) -> ReferenceStats {
 
 /// Reference statistics and the sorted non-missing sample of the named features of a
 /// model version (for placing one application's values among the training rows).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn reference_samples(
     pool: &PgPool,
     model_version: i64,
@@ -186,6 +191,7 @@ pub async fn reference_samples(
 }
 
 /// The sorted non-missing reference sample of one feature.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn reference_sample(
     pool: &PgPool,
     model_version: i64,

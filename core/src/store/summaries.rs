@@ -17,6 +17,7 @@ use crate::traffic::{
 /// Volume, decisions, latency and scores over `[from, to)` in steps of `step` (a multiple
 /// of a minute). `from` is rounded down to the step. Steps of an hour or more are read from
 /// the hourly summaries, shorter ones from the per-minute summaries.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn traffic(
     pool: &PgPool,
     from: DateTime<Utc>,
@@ -224,6 +225,7 @@ impl SummaryAdditions {
 
 /// Adds just-inserted predictions to the summaries, in the caller's transaction, with one
 /// statement (see [`SummaryAdditions`]).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn add_to_summaries<'a>(
     tx: &mut sqlx::PgConnection,
     rows: impl IntoIterator<Item = &'a crate::model::prediction::Prediction>,
@@ -245,6 +247,7 @@ pub async fn add_to_summaries<'a>(
 /// Folds the writers' summary rows of minutes that ended more than a minute ago into one
 /// row per minute and adds them to their hour's row (the server does this every minute);
 /// returns how many rows it folded.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn compact(pool: &PgPool) -> Result<i64> {
     let mut retries = 0;
     loop {
@@ -261,6 +264,7 @@ pub async fn compact(pool: &PgPool) -> Result<i64> {
 }
 
 /// Compacts the summaries every minute, for as long as the server runs.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn compact_every_minute(pool: PgPool) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -276,6 +280,7 @@ pub async fn compact_every_minute(pool: PgPool) {
 
 /// Every prediction ever stored, from the hourly summaries and the minutes not folded yet
 /// (exact, and cheap on any table size, unlike `count(*)`).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn count_all(pool: &PgPool) -> Result<i64> {
     let n: Option<i64> = sqlx::query_scalar(
         "SELECT sum(n)::BIGINT FROM ( \

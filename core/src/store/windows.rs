@@ -75,6 +75,7 @@ async fn prepare_window(
 
 /// The predictions of a window scored by `model_version`, and the window's start and end
 /// as its report stores them (see [`crate::drift::window`] for the end's meaning).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn drift_window(
     pool: &PgPool,
     model_version: i64,
@@ -92,6 +93,7 @@ pub async fn drift_window(
 
 /// The predictions of a window sent a group of features at a time (see
 /// [`crate::drift::blocks::stream_window`]), with the window's bounds as its report shows them.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn drift_window_stream(
     pool: &PgPool,
     model_version: i64,

@@ -12,7 +12,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde_json::{Map, Value};
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
@@ -20,6 +20,8 @@ use tokio::task::JoinHandle;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
+
+use scorewatch_core::store::{self, LogEntry};
 
 const TARGET: &str = "scorewatch::logship";
 /// Events held in memory while waiting for the database, at most.
@@ -29,29 +31,14 @@ const BATCH: usize = 1_000;
 /// Pause between batches, so that events arriving together are written together.
 const LINGER: Duration = Duration::from_millis(200);
 
-/// One `api_logs` row.
-#[derive(Debug, Clone)]
-pub struct LogRow {
-    pub ts: DateTime<Utc>,
-    pub level: &'static str,
-    pub target: String,
-    pub message: String,
-    pub request_id: Option<String>,
-    pub method: Option<String>,
-    pub path: Option<String>,
-    pub status: Option<i32>,
-    pub latency_ms: Option<f64>,
-    pub fields: Map<String, Value>,
-}
-
 /// The tracing layer: turns events into rows and hands them to the shipper.
 pub struct ShipLayer {
-    tx: mpsc::Sender<LogRow>,
+    tx: mpsc::Sender<LogEntry>,
 }
 
 /// The receiving end, until [`start`] gives it a database.
 pub struct LogQueue {
-    rx: mpsc::Receiver<LogRow>,
+    rx: mpsc::Receiver<LogEntry>,
 }
 
 /// A layer and the queue it fills.
@@ -80,9 +67,10 @@ impl<S: Subscriber> Layer<S> for ShipLayer {
             Some(other) => Some(other.to_string()),
             None => None,
         };
-        let row = LogRow {
+        let row = LogEntry {
+            id: 0,
             ts: Utc::now(),
-            level: level_name(meta.level()),
+            level: level_name(meta.level()).to_owned(),
             target: meta.target().to_owned(),
             message: take_str(&mut f, "message").unwrap_or_default(),
             request_id: take_str(&mut f, "request_id").filter(|s| !s.is_empty()),
@@ -93,7 +81,7 @@ impl<S: Subscriber> Layer<S> for ShipLayer {
                 .and_then(|v| v.as_i64())
                 .and_then(|v| i32::try_from(v).ok()),
             latency_ms: f.remove("latency_ms").and_then(|v| v.as_f64()),
-            fields: f,
+            fields: Value::Object(f),
         };
         match self.tx.try_send(row) {
             Ok(()) => {}
@@ -162,7 +150,7 @@ impl Shipper {
     }
 }
 
-async fn run(mut rx: mpsc::Receiver<LogRow>, mut stop: oneshot::Receiver<()>, pool: PgPool) {
+async fn run(mut rx: mpsc::Receiver<LogEntry>, mut stop: oneshot::Receiver<()>, pool: PgPool) {
     let mut buf = Vec::with_capacity(BATCH);
     let mut closing = false;
     loop {
@@ -177,9 +165,9 @@ async fn run(mut rx: mpsc::Receiver<LogRow>, mut stop: oneshot::Receiver<()>, po
         if n == 0 {
             break;
         }
-        if let Err(e) = insert(&pool, &buf).await {
+        if let Err(e) = store::insert_logs(&pool, &buf).await {
             metrics::counter!("scorewatch_log_events_dropped_total").increment(buf.len() as u64);
-            tracing::warn!(target: TARGET, error = %e, dropped = buf.len(), "log events not shipped to api_logs");
+            tracing::warn!(target: TARGET, error = %e.log_message(), dropped = buf.len(), "log events not shipped to api_logs");
         }
         buf.clear();
         if !closing {
@@ -192,23 +180,4 @@ async fn run(mut rx: mpsc::Receiver<LogRow>, mut stop: oneshot::Receiver<()>, po
             }
         }
     }
-}
-
-async fn insert(pool: &PgPool, rows: &[LogRow]) -> Result<(), sqlx::Error> {
-    let mut qb = sqlx::QueryBuilder::new(
-        "INSERT INTO api_logs (ts, level, target, message, request_id, method, path, status, latency_ms, fields) ",
-    );
-    qb.push_values(rows, |mut b, r| {
-        b.push_bind(r.ts)
-            .push_bind(r.level)
-            .push_bind(&r.target)
-            .push_bind(&r.message)
-            .push_bind(&r.request_id)
-            .push_bind(&r.method)
-            .push_bind(&r.path)
-            .push_bind(r.status)
-            .push_bind(r.latency_ms)
-            .push_bind(Value::Object(r.fields.clone()));
-    });
-    qb.build().execute(pool).await.map(|_| ())
 }
