@@ -11,7 +11,7 @@ use rand_distr::{Beta, Distribution, Exp, LogNormal, Normal, Poisson};
 use super::recipes::{self, Base, ColumnRecipe, Driver, Recipe, Stat, Table, CATEGORICALS};
 use super::{DAYS_EMPLOYED_ANOMALY, TARGET_DEFAULT_RATE};
 
-/// The generated table: one row per applicant, features in catalog order, NaN = missing.
+/// The generated table: one row per applicant, features in recipe order, NaN = missing.
 pub struct Generated {
     pub columns: Vec<ColumnRecipe>,
     pub ids: Vec<i64>,
