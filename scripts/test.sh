@@ -69,7 +69,9 @@ if [ -z "${DATABASE_URL:-}" ]; then
 fi
 
 say "unit and integration tests"
-cargo test -p scorewatch-core -p scorewatch -p app --features app/ssr
+# One test at a time: the server's integration tests share one process (and PostgreSQL),
+# and two of them at once have been seen to starve each other's connections.
+cargo test -p scorewatch-core -p scorewatch -p app --features app/ssr -- --test-threads=1
 
 say "clippy: every lint of every target, warnings as errors"
 cargo clippy -p scorewatch-core -p scorewatch -p app --features app/ssr --all-targets -- -D warnings
