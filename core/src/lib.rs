@@ -8,6 +8,8 @@
 //! - [`drift`] — statistics, which predictions a window holds, the training reference, the
 //!   analysis of a window against it, column blocks for reading windows fast, stored
 //!   reports and their HTML form.
+//! - [`performance`] — outcomes against predictions: ROC AUC, Gini, DeLong, the ECB AUC
+//!   test, calibration by PD grade with Jeffreys tests, and CBPE estimates before outcomes.
 //! - [`traffic`] — the arithmetic of volume, latency and score histograms over time.
 //! - [`store`] — every SQL statement, one file per group of tables; [`embedded`]: the
 //!   embedded PostgreSQL cluster.
@@ -30,6 +32,7 @@ pub mod error;
 pub mod ingest;
 pub mod model;
 pub mod numbers;
+pub mod performance;
 pub mod simulate;
 pub mod state;
 pub mod store;

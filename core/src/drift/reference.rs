@@ -36,32 +36,8 @@ pub struct ReferenceData {
 /// A missing feature column, a field that is not a number, a non-finite value (naming
 /// the file, the row as a line number and the column), an unreadable file, no data rows.
 pub fn read_csv(path: &Path, feature_names: &[String], max_rows: usize) -> Result<ReferenceData> {
-    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let mut buffered = std::io::BufReader::new(file);
-    let gzip = std::io::BufRead::fill_buf(&mut buffered)
-        .with_context(|| format!("reading {}", path.display()))?
-        .starts_with(&[0x1f, 0x8b]);
-    let reader: Box<dyn Read> = if gzip {
-        Box::new(flate2::read::GzDecoder::new(buffered))
-    } else {
-        Box::new(buffered)
-    };
-    let mut csv = csv::Reader::from_reader(std::io::BufReader::new(reader));
-    let header = csv
-        .headers()
-        .with_context(|| format!("reading the header of {}", path.display()))?
-        .clone();
-    let header: Vec<&str> = header
-        .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            if i == 0 {
-                h.trim_start_matches('\u{feff}')
-            } else {
-                h
-            }
-        })
-        .collect();
+    let (mut csv, header) = open_csv(path)?;
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
     let mut columns = Vec::with_capacity(feature_names.len());
     let mut absent = Vec::new();
     for name in feature_names {
@@ -114,6 +90,80 @@ pub fn read_csv(path: &Path, feature_names: &[String], max_rows: usize) -> Resul
         rows,
         n_rows,
     })
+}
+
+/// A data CSV opened for reading (gzip recognised by its first bytes), with its header (a
+/// UTF-8 byte order mark removed).
+pub fn open_csv(path: &Path) -> Result<(csv::Reader<Box<dyn Read>>, Vec<String>)> {
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut buffered = std::io::BufReader::new(file);
+    let gzip = std::io::BufRead::fill_buf(&mut buffered)
+        .with_context(|| format!("reading {}", path.display()))?
+        .starts_with(&[0x1f, 0x8b]);
+    let reader: Box<dyn Read> = if gzip {
+        Box::new(std::io::BufReader::new(flate2::read::GzDecoder::new(
+            buffered,
+        )))
+    } else {
+        Box::new(buffered)
+    };
+    let mut csv = csv::Reader::from_reader(reader);
+    let header = csv
+        .headers()
+        .with_context(|| format!("reading the header of {}", path.display()))?
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            if i == 0 {
+                h.trim_start_matches('\u{feff}').to_string()
+            } else {
+                h.to_string()
+            }
+        })
+        .collect();
+    Ok((csv, header))
+}
+
+/// The outcome column of a labelled data CSV (`TARGET`: 1 = defaulted, 0 = not), one value
+/// per data row, for at most `max_rows` rows.
+///
+/// # Errors
+/// No such column, or a value other than 0 or 1 (naming the row and line).
+pub fn read_target(path: &Path, column: &str, max_rows: usize) -> Result<Vec<bool>> {
+    let (mut csv, header) = open_csv(path)?;
+    let col = header.iter().position(|h| h == column).with_context(|| {
+        format!(
+            "{} has no {column} column (the observed outcome, 0 or 1)",
+            path.display()
+        )
+    })?;
+    let mut out = Vec::new();
+    for (line, record) in csv.records().enumerate() {
+        if out.len() == max_rows {
+            break;
+        }
+        let record =
+            record.with_context(|| format!("reading {} at row {}", path.display(), line + 2))?;
+        let field = record.get(col).unwrap_or("").trim();
+        out.push(parse_outcome(field).with_context(|| {
+            format!(
+                "{} row {} (line {}), column {column}: {field:?}",
+                path.display(),
+                line + 1,
+                line + 2
+            )
+        })?);
+    }
+    Ok(out)
+}
+
+/// An outcome field: `1` (or `1.0`, `true`) is a default, `0` (`0.0`, `false`) is not.
+pub fn parse_outcome(field: &str) -> Result<bool> {
+    match field.trim() {
+        "1" | "1.0" | "true" | "True" | "TRUE" => Ok(true),
+        "0" | "0.0" | "false" | "False" | "FALSE" => Ok(false),
+        _ => bail!("an outcome must be 1 (defaulted) or 0 (did not default)"),
+    }
 }
 
 /// Field text that means a missing value: empty, or one of the tokens pandas reads as NaN

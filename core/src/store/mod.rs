@@ -14,6 +14,8 @@
 //! - [`drift_reports`] — `drift_reports` and `drift_feature_results`;
 //! - [`summaries`] — `prediction_minutes` and `prediction_hours` (traffic over time);
 //! - [`logs`] — `api_logs`;
+//! - [`outcomes`] — `outcomes` (recorded against predictions) and a cohort's rows;
+//! - [`performance`] — `holdout_scores`, `performance_reports` and `performance_grades`;
 //! - [`pgarray`] — reading `double precision[]` in PostgreSQL's binary format in one pass.
 //!
 //! The column blocks, API keys and sessions keep their SQL beside the code that owns those
@@ -32,6 +34,8 @@ use crate::error::Result;
 pub mod drift_reports;
 pub mod logs;
 pub mod models;
+pub mod outcomes;
+pub mod performance;
 pub mod pgarray;
 pub mod predictions;
 pub mod reference;
@@ -41,6 +45,8 @@ pub mod windows;
 pub use drift_reports::*;
 pub use logs::*;
 pub use models::*;
+pub use outcomes::*;
+pub use performance::*;
 pub use predictions::*;
 pub use reference::*;
 pub use windows::*;

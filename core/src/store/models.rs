@@ -114,3 +114,14 @@ pub async fn feature_names(
             .await?;
     Ok(rows.into_iter().collect())
 }
+
+/// The training metrics a model version was registered with (its card's), `{}` when none.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn model_metrics(pool: &PgPool, model_version: i64) -> Result<serde_json::Value> {
+    let metrics: Option<serde_json::Value> =
+        sqlx::query_scalar("SELECT metrics FROM model_versions WHERE id = $1")
+            .bind(model_version)
+            .fetch_optional(pool)
+            .await?;
+    Ok(metrics.unwrap_or_else(|| serde_json::json!({})))
+}

@@ -209,3 +209,17 @@ pub async fn reference_sample(
     row.map(|(p, s)| Ok((p as usize, crate::codec::decode_values(&s)?)))
         .transpose()
 }
+
+/// The reference scores of a model version (the model's probabilities on its reference
+/// rows), ascending; empty when none are stored.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn reference_scores(pool: &PgPool, model_version: i64) -> Result<Vec<f64>> {
+    let scores: Option<Vec<f64>> =
+        sqlx::query_scalar("SELECT scores FROM reference_scores WHERE model_version = $1")
+            .bind(model_version)
+            .fetch_optional(pool)
+            .await?;
+    let mut scores = scores.unwrap_or_default();
+    scores.sort_unstable_by(f64::total_cmp);
+    Ok(scores)
+}
