@@ -113,6 +113,7 @@ if [ ! -x "$PYCHECK/bin/python" ] || ! "$PYCHECK/bin/python" -c "import pandas" 
 fi
 say "written numbers: demo CSV files and the JSONL backup, read by pandas and Python"
 "$PYCHECK/bin/python" scripts/check_written_numbers.py artifacts/test.csv.gz artifacts/reference.csv.gz \
+  artifacts/validation.csv.gz \
   target/test-run/e2e-data/backup/*.jsonl
 
 # The contract test, last: Schemathesis sends the browser-test server what its OpenAPI

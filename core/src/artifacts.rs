@@ -11,6 +11,12 @@ pub const MODEL_FILE: &str = "model.txt";
 pub const MODEL_CARD_FILE: &str = "model_card.json";
 pub const REFERENCE_FILE: &str = "reference.csv.gz";
 pub const TEST_FILE: &str = "test.csv.gz";
+/// The demo's validation split with `TARGET`: rows the model was not trained on, registered
+/// as the labelled hold-out (`scorewatch init --holdout`).
+pub const VALIDATION_FILE: &str = "validation.csv.gz";
+/// The true outcome of every test-set row (`SK_ID_CURR`, `TARGET`), from the generator's
+/// default process.
+pub const TEST_OUTCOMES_FILE: &str = "test_outcomes.csv.gz";
 
 /// Quality measured when the model was trained.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -50,3 +50,23 @@ pub fn write_csv_gz(
     gz.finish()?.sync_all()?;
     Ok(())
 }
+
+/// Writes the outcomes of `rows` (gzip-compressed CSV): `SK_ID_CURR`, `TARGET`.
+pub fn write_outcomes_gz(
+    path: &Path,
+    data: &Generated,
+    rows: std::ops::Range<usize>,
+) -> Result<()> {
+    let file = fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let gz = flate2::GzBuilder::new().write(file, Compression::best());
+    let mut out = csv::Writer::from_writer(gz);
+    out.write_record(["SK_ID_CURR", "TARGET"])?;
+    for i in rows {
+        out.write_record([data.ids[i].to_string(), data.target[i].to_string()])?;
+    }
+    let gz: GzEncoder<fs::File> = out
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("flushing CSV: {e}"))?;
+    gz.finish()?.sync_all()?;
+    Ok(())
+}

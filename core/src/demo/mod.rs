@@ -26,7 +26,7 @@ pub mod files;
 pub mod generate;
 pub mod recipes;
 
-pub use files::write_csv_gz;
+pub use files::{write_csv_gz, write_outcomes_gz};
 pub use generate::{generate, Generated};
 
 /// The anomaly value of `DAYS_EMPLOYED` for pensioners in the real data (about 1000 years).
@@ -217,9 +217,20 @@ pub fn build(cfg: &DemoConfig, progress: impl Fn(BuildStep)) -> Result<DemoSumma
     )?;
     let test_path = cfg.out_dir.join(crate::artifacts::TEST_FILE);
     write_csv_gz(&test_path, &data, cfg.train_rows..total, false)?;
+    let validation_path = cfg.out_dir.join(crate::artifacts::VALIDATION_FILE);
+    write_csv_gz(&validation_path, &data, n_fit..cfg.train_rows, true)?;
+    let outcomes_path = cfg.out_dir.join(crate::artifacts::TEST_OUTCOMES_FILE);
+    write_outcomes_gz(&outcomes_path, &data, cfg.train_rows..total)?;
 
     Ok(DemoSummary {
-        files: vec![model_path, card_path, reference_path, test_path],
+        files: vec![
+            model_path,
+            card_path,
+            reference_path,
+            test_path,
+            validation_path,
+            outcomes_path,
+        ],
         default_rate: metrics.default_rate,
         metrics,
     })

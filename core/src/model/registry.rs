@@ -12,6 +12,7 @@ use crate::drift::reference::{self, DEFAULT_PSI_BINS, DEFAULT_SAMPLE_SIZE};
 use crate::model::booster::Model;
 use crate::model::file::ModelFile;
 use crate::model::prediction::Decision;
+use crate::performance::report::Holdout;
 use crate::store::{self, ModelVersion, NewModelVersion};
 
 /// Threshold used when neither a model card nor `--threshold` gives one.
@@ -29,6 +30,10 @@ pub struct InitOptions {
     pub psi_bins: usize,
     /// Reference rows read from the CSV (all of them by default).
     pub max_reference_rows: usize,
+    /// Labelled rows the model was not trained on (CSV with the features and `TARGET`):
+    /// scored and stored, they calibrate the performance estimate (CBPE) and give the AUC
+    /// at initial validation.
+    pub holdout: Option<PathBuf>,
 }
 
 impl InitOptions {
@@ -43,6 +48,7 @@ impl InitOptions {
             sample_size: DEFAULT_SAMPLE_SIZE,
             psi_bins: DEFAULT_PSI_BINS,
             max_reference_rows: usize::MAX,
+            holdout: Some(dir.join(artifacts::VALIDATION_FILE)).filter(|p| p.exists()),
         }
     }
 }
@@ -60,6 +66,9 @@ pub struct InitReport {
     pub n_reference_rows: usize,
     pub threshold: f64,
     pub reference_refusal_rate: f64,
+    /// Rows of the labelled hold-out and their ROC AUC (None without a hold-out, or an AUC
+    /// when it holds one class only).
+    pub holdout: Option<(usize, Option<f64>)>,
 }
 
 /// Registers the model (by the SHA-256 of its text, line endings normalised), makes it active, and stores the
@@ -96,6 +105,7 @@ pub async fn init(pool: &PgPool, opts: &InitOptions) -> Result<InitReport> {
     let reference_path = opts.reference.clone();
     let (sample_size, psi_bins, max_rows) =
         (opts.sample_size, opts.psi_bins, opts.max_reference_rows);
+    let holdout_path = opts.holdout.clone();
     let computed = tokio::task::spawn_blocking(move || -> Result<_> {
         let model = Model::load(&file, threshold)?;
         let importances = model.importances()?;
@@ -108,6 +118,16 @@ pub async fn init(pool: &PgPool, opts: &InitOptions) -> Result<InitReport> {
             .count();
         let refusal_rate = refused as f64 / scores.len() as f64;
         scores.sort_by(f64::total_cmp);
+        let holdout = holdout_path
+            .map(|path| -> Result<Holdout> {
+                let rows = reference::read_csv(&path, model.feature_names(), usize::MAX)?;
+                let defaulted = reference::read_target(&path, "TARGET", usize::MAX)?;
+                Ok(Holdout {
+                    scores: model.predict(&rows.rows)?,
+                    defaulted,
+                })
+            })
+            .transpose()?;
         Ok((
             model.feature_names().to_vec(),
             importances,
@@ -115,10 +135,11 @@ pub async fn init(pool: &PgPool, opts: &InitOptions) -> Result<InitReport> {
             scores,
             refusal_rate,
             data.n_rows,
+            holdout,
         ))
     })
     .await??;
-    let (feature_names, importances, features, scores, refusal_rate, n_rows) = computed;
+    let (feature_names, importances, features, scores, refusal_rate, n_rows, holdout) = computed;
 
     // Both in one transaction: a failure leaves no model without its reference.
     let mut tx = pool.begin().await?;
@@ -136,6 +157,9 @@ pub async fn init(pool: &PgPool, opts: &InitOptions) -> Result<InitReport> {
     )
     .await?;
     store::store_reference(&mut tx, id, &features, &scores, refusal_rate).await?;
+    if let (Some(h), Some(path)) = (&holdout, &opts.holdout) {
+        store::save_holdout(&mut tx, id, h, &path.display().to_string()).await?;
+    }
     tx.commit().await?;
     Ok(InitReport {
         model_version: id,
@@ -147,6 +171,11 @@ pub async fn init(pool: &PgPool, opts: &InitOptions) -> Result<InitReport> {
         n_reference_rows: n_rows,
         threshold,
         reference_refusal_rate: refusal_rate,
+        holdout: holdout.map(|h| {
+            let auc = crate::performance::discrimination::roc_auc_delong(&h.scores, &h.defaulted)
+                .map(|e| e.auc);
+            (h.scores.len(), auc)
+        }),
     })
 }
 

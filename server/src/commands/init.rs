@@ -21,6 +21,7 @@ pub async fn run(args: InitArgs) -> Result<()> {
         sample_size: args.sample_size,
         psi_bins: args.psi_bins,
         max_reference_rows: args.max_reference_rows.unwrap_or(usize::MAX),
+        holdout: args.holdout,
     };
     let report = registry::init(&database.pool, &opts).await;
     spinner.finish_and_clear();
@@ -44,6 +45,15 @@ pub async fn run(args: InitArgs) -> Result<()> {
         r.n_reference_rows,
         100.0 * r.reference_refusal_rate
     );
+    match r.holdout {
+        Some((n, Some(auc))) => println!("  hold-out: {n} labelled rows, ROC AUC {auc:.4}"),
+        Some((n, None)) => println!(
+            "  hold-out: {n} labelled rows, all of one outcome (no AUC): estimates will be unreliable"
+        ),
+        None => println!(
+            "  no hold-out (--holdout FILE): performance will not be estimated before outcomes arrive"
+        ),
+    }
     println!("  a running `scorewatch serve` picks it up when restarted");
     Ok(())
 }
