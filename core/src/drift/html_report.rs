@@ -6,6 +6,7 @@
 use std::fmt::Write;
 
 use crate::drift::analysis::Baseline;
+use crate::performance::report::Computed;
 use crate::store::{DriftFeature, DriftReport};
 
 /// Histograms drawn per group (most drifted, most important).
@@ -245,7 +246,12 @@ fn svg(h: &Histogram) -> String {
 }
 
 /// The whole page.
-pub fn render(report: &DriftReport, features: &[DriftFeature], charts: &[Histogram]) -> String {
+pub fn render(
+    report: &DriftReport,
+    features: &[DriftFeature],
+    charts: &[Histogram],
+    performance: Option<&Computed>,
+) -> String {
     let mut out = String::with_capacity(64 * 1024 + 400 * features.len());
     let colour = status_colour(&report.status);
     let _ = write!(
@@ -296,6 +302,9 @@ tr.drift td{{background:#fdecea}}.charts{{display:flex;flex-wrap:wrap;gap:12px}}
         }
         out.push_str("</div>");
     }
+    if let Some(p) = performance {
+        performance_section(&mut out, p);
+    }
     out.push_str(r#"<h2>Every feature</h2><p><input id="filter" placeholder="filter features" aria-label="filter features"> Click a column to sort.</p><table id="features"><thead><tr><th>feature</th><th>test</th><th>KS D</th><th>KS p</th><th>chi2</th><th>chi2 p</th><th>missing p</th><th>p adjusted</th><th>PSI</th><th>Wasserstein/sd</th><th>JS</th><th>missing ref</th><th>missing window</th><th>importance</th><th>drift</th></tr></thead><tbody>"#);
     for f in features {
         let _ = write!(
@@ -327,4 +336,72 @@ const v=c=>{const d=c.cells[i].dataset.v;if(d!==undefined)return parseFloat(d);r
 [...b.rows].sort((p,q)=>{const x=v(p),y=v(q);const r=typeof x=='number'&&typeof y=='number'?x-y:String(x).localeCompare(String(y));return asc?r:-r;}).forEach(r=>b.appendChild(r));});
 </script></body></html>"#);
     out
+}
+
+/// The performance of the window's predictions, when some have outcomes: realised
+/// figures, the ECB AUC test, the portfolio Jeffreys test, the CBPE estimate, and the grades.
+fn performance_section(out: &mut String, p: &Computed) {
+    let m = &p.metrics;
+    let _ = write!(
+        out,
+        r#"<h2 id="performance">Performance of the window's predictions <span class="status" style="background:{colour}">{status}</span></h2>
+<dl><dt>Outcomes</dt><dd>{nl} of {np} predictions labelled ({nla} approved, {nlr} refused), {nd} defaults; computed on {population}</dd>
+<dt>ROC AUC</dt><dd>{auc} (95% CI {lo} to {hi}, DeLong); Gini {gini}</dd>
+<dt>KS separation</dt><dd>{ks}</dd><dt>Brier score, log loss</dt><dd>{brier}, {ll}</dd>
+<dt>ECB AUC test</dt><dd>{auc_test}</dd><dt>Portfolio Jeffreys test</dt><dd>p {jeffreys} (mean PD {pd}, default rate {dr})</dd>
+<dt>Estimated ROC AUC (CBPE)</dt><dd>{est} (band {elo} to {ehi})</dd></dl>"#,
+        colour = status_colour(p.status.as_str()),
+        status = p.status.as_str(),
+        nl = m.n_labelled,
+        np = m.n_predictions,
+        nla = m.n_labelled_approved,
+        nlr = m.n_labelled_refused,
+        nd = m.n_defaults,
+        population = esc(&m.population),
+        auc = exact(m.roc_auc, 4),
+        lo = exact(m.roc_auc_ci_low, 4),
+        hi = exact(m.roc_auc_ci_high, 4),
+        gini = exact(m.gini, 4),
+        ks = exact(m.ks_separation, 4),
+        brier = exact(m.brier, 4),
+        ll = exact(m.log_loss, 4),
+        auc_test = match &m.auc_test {
+            Some(t) => format!(
+                "AUC at initial validation {}, S = {}, p {}",
+                exact(Some(t.auc_initial), 4),
+                exact(Some(t.statistic), 3),
+                exact(Some(t.p_value), 4)
+            ),
+            None => "not computed".into(),
+        },
+        jeffreys = exact(m.jeffreys_p_value, 4),
+        pd = exact_percent(m.mean_pd),
+        dr = exact_percent(m.default_rate),
+        est = exact(m.estimated_roc_auc, 4),
+        elo = exact(m.estimated_roc_auc_ci_low, 4),
+        ehi = exact(m.estimated_roc_auc_ci_high, 4),
+    );
+    if !m.notes.is_empty() {
+        out.push_str("<ul>");
+        for n in &m.notes {
+            let _ = write!(out, "<li>{}</li>", esc(n));
+        }
+        out.push_str("</ul>");
+    }
+    out.push_str(r#"<table id="grades"><thead><tr><th>grade</th><th>PD from</th><th>PD to</th><th>N</th><th>defaults</th><th>mean PD</th><th>default rate</th><th>Jeffreys p</th></tr></thead><tbody>"#);
+    for g in &p.grades {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td>{}{}<td>{}</td><td>{}</td>{}{}{}</tr>",
+            g.grade,
+            cell(Some(g.pd_low), 4),
+            cell(Some(g.pd_high), 4),
+            g.n,
+            g.defaults,
+            cell(g.mean_pd, 4),
+            cell(g.default_rate, 4),
+            cell(g.jeffreys_p_value, 4),
+        );
+    }
+    out.push_str("</tbody></table>");
 }

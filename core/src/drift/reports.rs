@@ -199,9 +199,38 @@ pub async fn html(pool: &PgPool, id: i64) -> Result<Option<String>> {
         }
         None => Vec::new(),
     };
+    let performance = window_performance(pool, &report).await?;
     Ok(Some(crate::drift::html_report::render(
-        &report, &features, &charts,
+        &report,
+        &features,
+        &charts,
+        performance.as_ref(),
     )))
+}
+
+/// The performance of a drift report's window when some of its predictions have outcomes
+/// (default settings; the hold-out estimates, else the model card's AUC is the initial one).
+async fn window_performance(
+    pool: &PgPool,
+    report: &store::DriftReport,
+) -> Result<Option<crate::performance::report::Computed>> {
+    let (since, until) = crate::drift::window::report_range(report.window_start, report.window_end);
+    let rows = store::cohort(pool, report.model_version, since, until).await?;
+    if rows.iter().all(|r| r.defaulted.is_none()) {
+        return Ok(None);
+    }
+    let (reference, holdout, models) = tokio::try_join!(
+        store::reference_scores(pool, report.model_version),
+        store::holdout(pool, report.model_version),
+        store::model_metrics(pool, report.model_version),
+    )?;
+    let card = crate::performance::report::card_auc(&models);
+    let settings = crate::performance::report::Settings::default();
+    let computed = tokio::task::spawn_blocking(move || {
+        crate::performance::report::compute(&rows, &reference, holdout.as_ref(), card, &settings)
+    })
+    .await??;
+    Ok(Some(computed))
 }
 
 #[cfg(test)]
