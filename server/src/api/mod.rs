@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`, the probes, and the metrics endpoint.
 //!
-//! Layout: one module per resource ([`predict`], [`predictions`], [`model`], `drift`), plus
+//! Layout: one module per resource ([`predict`], [`predictions`], [`model`], `drift`,
+//! [`outcomes`], `performance`), plus
 //! [`auth`] (API keys and roles), [`error`] (the one error type), [`openapi`] and `schema`
 //! (schema pieces the annotations share).
 
@@ -10,6 +11,8 @@ pub mod error;
 mod health;
 mod model;
 pub mod openapi;
+pub mod outcomes;
+mod performance;
 pub mod predict;
 mod predictions;
 mod schema;
@@ -51,4 +54,19 @@ pub fn routes(batch_body_limit: usize) -> Router<ServerState> {
         )
         .route("/api/v1/drift/run", post(drift::run))
         .route("/drift/{id}/report.html", get(drift::download_report_html))
+        .route(
+            "/api/v1/outcomes",
+            post(outcomes::record)
+                .layer(DefaultBodyLimit::max(outcomes::OUTCOMES_BODY_LIMIT))
+                .get(outcomes::list),
+        )
+        .route(
+            "/api/v1/performance/reports",
+            get(performance::list_reports),
+        )
+        .route(
+            "/api/v1/performance/reports/{id}",
+            get(performance::get_report),
+        )
+        .route("/api/v1/performance/run", post(performance::run))
 }

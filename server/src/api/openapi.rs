@@ -20,7 +20,7 @@ use utoipa::{Modify, OpenApi};
 
 use scorewatch_core::state::AppState;
 
-use super::{drift, error, health, model, predict, predictions};
+use super::{drift, error, health, model, outcomes, performance, predict, predictions};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -39,6 +39,11 @@ use super::{drift, error, health, model, predict, predictions};
         drift::get_report,
         drift::get_report_html,
         drift::run,
+        outcomes::record,
+        outcomes::list,
+        performance::list_reports,
+        performance::get_report,
+        performance::run,
         health::healthz,
         health::readyz,
         crate::observability::metrics::metrics_endpoint,
@@ -50,6 +55,8 @@ use super::{drift, error, health, model, predict, predictions};
         (name = "predict", description = "Score applications (role scorer, officer or admin)"),
         (name = "predictions", description = "Stored decisions (role viewer, officer or admin)"),
         (name = "drift", description = "Drift reports (read: viewer, officer, admin; run: admin)"),
+        (name = "outcomes", description = "Observed outcomes of predictions (record: scorer, officer or admin; list: viewer, officer, admin)"),
+        (name = "performance", description = "Model performance reports (read: viewer, officer, admin; run: admin)"),
         (name = "model", description = "The active model (role viewer, officer or admin)"),
         (name = "probes", description = "Open to all: liveness, readiness, metrics, this document"),
     )

@@ -36,9 +36,22 @@ pub async fn app(pool: PgPool) -> TestApp {
 }
 
 pub async fn app_with(pool: PgPool, settings: ApiSettings, writer: WriterConfig) -> TestApp {
+    app_with_holdout(pool, settings, writer, false).await
+}
+
+/// [`app_with`], registering the demo's labelled hold-out (`validation.csv.gz`) too when
+/// `holdout` (reading it takes a moment, so only the tests that estimate do).
+pub async fn app_with_holdout(
+    pool: PgPool,
+    settings: ApiSettings,
+    writer: WriterConfig,
+    holdout: bool,
+) -> TestApp {
+    let demo = InitOptions::demo(&artifacts());
     let opts = InitOptions {
         max_reference_rows: 2_000,
-        ..InitOptions::demo(&artifacts())
+        holdout: if holdout { demo.holdout.clone() } else { None },
+        ..demo
     };
     registry::init(&pool, &opts)
         .await
@@ -104,6 +117,11 @@ impl TestApp {
     /// A GET with the admin key.
     pub fn get(&self, path: &str) -> Request<Body> {
         get_as(path, Some(&self.key))
+    }
+
+    /// Sends a GET with the admin key.
+    pub async fn get_page(&self, path: &str) -> (StatusCode, Value) {
+        self.send(self.get(path)).await
     }
 
     pub async fn stored(&self) -> i64 {

@@ -7,6 +7,7 @@
 //! - `drift`: drift detection end to end, the drift API and the scheduler.
 //! - `logs`: the service's own logs shipped into `api_logs`.
 //! - `models`: models of every kind scored like LightGBM Python.
+//! - `performance`: outcomes and performance reports through the API.
 //! - `storage`: the write queue, backup and replay, shutdown, a PostgreSQL restart.
 //! - `common`: what they share.
 //!
@@ -20,4 +21,5 @@ mod dashboard;
 mod drift;
 mod logs;
 mod models;
+mod performance;
 mod storage;
