@@ -2,7 +2,8 @@
 //! [`Cli`] to them. Their options are in [`crate::config`].
 //!
 //! Parts: `serve` (and `admin_key`, the key it creates at its first start), `init`,
-//! `demo_data`, `postgres`, `keys`, `drift`, `report`, `simulate`, `replay_backup`;
+//! `demo_data`, `postgres`, `keys`, `drift`, `performance`, `outcomes`, `report`,
+//! `simulate`, `replay_backup`;
 //! `migrate` is the few lines of [`run`] that open the database.
 
 mod admin_key;
@@ -10,6 +11,8 @@ mod demo_data;
 mod drift;
 mod init;
 mod keys;
+mod outcomes;
+mod performance;
 mod postgres;
 mod replay_backup;
 mod report;
@@ -42,6 +45,8 @@ pub async fn run(cli: Cli, logs: LogQueue) -> Result<()> {
         Command::ReplayBackup(args) => replay_backup::run(args).await,
         Command::Drift(args) => drift::run(args).await,
         Command::Report(args) => report::run(args).await,
+        Command::Performance(args) => performance::run(args).await,
+        Command::Outcomes(cmd) => outcomes::run(cmd).await,
         Command::Simulate(args) => simulate::run(args).await,
     }
 }
