@@ -25,6 +25,7 @@ use scorewatch_core::state::{ApiSettings, AppState};
 
 use crate::drift_scheduler::{self, Schedule};
 use crate::observability::log_shipping::{self, LogQueue, Shipper};
+use crate::performance_scheduler::{self, PerformanceSchedule};
 use crate::router;
 use crate::state::ServerState;
 
@@ -55,6 +56,8 @@ pub struct ApplicationConfig {
     pub column_blocks: Option<chrono::Duration>,
     /// Compute drift reports on this schedule; None: no scheduled reports.
     pub drift_schedule: Option<Schedule>,
+    /// Scheduled performance reports (None: off).
+    pub performance_schedule: Option<PerformanceSchedule>,
 }
 
 impl ApplicationConfig {
@@ -72,6 +75,7 @@ impl ApplicationConfig {
             compact_traffic: false,
             column_blocks: None,
             drift_schedule: None,
+            performance_schedule: None,
         }
     }
 }
@@ -144,6 +148,7 @@ impl Application {
             compact_traffic,
             column_blocks,
             drift_schedule,
+            performance_schedule,
         } = config;
         if writer.queue_rows < settings.max_batch {
             anyhow::bail!(
@@ -173,6 +178,13 @@ impl Application {
             tasks.push(tokio::spawn(scorewatch_core::drift::blocks::keep_building(
                 pool.clone(),
                 horizon,
+            )));
+        }
+        if let Some(schedule) = performance_schedule {
+            tasks.push(tokio::spawn(performance_scheduler::run(
+                pool.clone(),
+                state.model.version.clone(),
+                schedule,
             )));
         }
         if let Some(schedule) = drift_schedule {

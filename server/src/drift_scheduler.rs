@@ -176,16 +176,16 @@ pub async fn deliver(client: reqwest::Client, url: String, body: serde_json::Val
     for attempt in 1..=ALERT_ATTEMPTS {
         match client.post(&url).json(&body).send().await {
             Ok(r) if r.status().is_success() => {
-                tracing::info!(attempt, "drift alert delivered");
+                tracing::info!(attempt, "alert delivered");
                 return true;
             }
-            Ok(r) => tracing::warn!(attempt, status = %r.status(), "drift alert refused"),
-            Err(e) => tracing::warn!(attempt, error = %e, "drift alert not delivered"),
+            Ok(r) => tracing::warn!(attempt, status = %r.status(), "alert refused"),
+            Err(e) => tracing::warn!(attempt, error = %e, "alert not delivered"),
         }
         if attempt < ALERT_ATTEMPTS {
             tokio::time::sleep(Duration::from_secs(1 << (attempt - 1))).await;
         }
     }
-    tracing::error!(url, "drift alert dropped after {ALERT_ATTEMPTS} attempts");
+    tracing::error!(url, "alert dropped after {ALERT_ATTEMPTS} attempts");
     false
 }

@@ -11,7 +11,8 @@
 //! - [`api`]: the REST handlers, their error type, API keys and the OpenAPI document.
 //! - [`signin`]: the dashboard pages' sign-in redirect.
 //! - [`static_files`]: the compiled client and other files, compressed and cached by name.
-//! - [`drift_scheduler`]: the scheduled drift reports and their webhook alerts.
+//! - [`drift_scheduler`]: the scheduled drift reports and their webhook alerts;
+//!   [`performance_scheduler`]: the same for performance reports.
 //! - [`observability`]: logging to stdout and into `api_logs`, Prometheus metrics and the
 //!   access log.
 //!
@@ -24,6 +25,7 @@ pub mod commands;
 pub mod config;
 pub mod drift_scheduler;
 pub mod observability;
+pub mod performance_scheduler;
 pub mod router;
 pub mod signin;
 pub mod state;

@@ -15,6 +15,8 @@ use crate::application::{Application, ApplicationConfig};
 use crate::config::ServeArgs;
 use crate::drift_scheduler::Schedule;
 use crate::observability::log_shipping::LogQueue;
+use crate::performance_scheduler::PerformanceSchedule;
+use scorewatch_core::performance::report::Settings as PerformanceSettings;
 
 /// Serves until a shutdown signal, then flushes the stored predictions and logs and stops
 /// the embedded cluster if this process started it.
@@ -67,6 +69,11 @@ pub async fn run(args: ServeArgs, logs: LogQueue) -> Result<()> {
         drift_schedule: (!args.no_drift_schedule).then(|| Schedule {
             every: args.drift_every,
             settings: Settings::default(),
+            webhook: args.alert_webhook.clone(),
+        }),
+        performance_schedule: (!args.no_performance_schedule).then(|| PerformanceSchedule {
+            every: args.performance_every,
+            settings: PerformanceSettings::default(),
             webhook: args.alert_webhook.clone(),
         }),
         ..ApplicationConfig::new(database.pool.clone(), model)
