@@ -5,6 +5,12 @@
 //! - `shift`:   x' = x + a * sd(x), sd over the whole test set;
 //! - `scale`:   x' = x * (1 + a);
 //! - `missing`: x' is missing with probability a.
+//!
+//! Concept drift of share `c` (outcomes only, inputs untouched): each row's outcome is, with
+//! probability c, the outcome of another test row drawn at random instead of its own. The
+//! default rate stays the same, the scores stay the same, but that share of outcomes no
+//! longer depends on the applicant: the model's discriminatory power falls while no input
+//! drifts.
 
 use std::path::Path;
 
@@ -125,5 +131,62 @@ impl TestSet {
                 row
             })
             .collect()
+    }
+}
+
+/// The true outcomes of the test rows, in test-set order (`TARGET` of the demo's
+/// `test_outcomes.csv.gz`). Errors when the file does not have `n_rows` rows.
+pub fn load_outcomes(path: &Path, n_rows: usize) -> Result<Vec<bool>> {
+    let outcomes = reference::read_target(path, "TARGET", usize::MAX)?;
+    if outcomes.len() != n_rows {
+        bail!(
+            "{} has {} outcomes for a test set of {n_rows} rows: they must be the same rows, in order",
+            path.display(),
+            outcomes.len()
+        );
+    }
+    Ok(outcomes)
+}
+
+/// The outcome of test row `i` (wrapping around) under concept drift of share `share`
+/// (0 = its own outcome, 1 = always another row's), drawn with `rng`.
+pub fn outcome_with_concept_drift(
+    outcomes: &[bool],
+    i: usize,
+    share: f64,
+    rng: &mut impl Rng,
+) -> bool {
+    let own = outcomes[i % outcomes.len()];
+    if share > 0.0 && rng.gen::<f64>() < share {
+        outcomes[rng.gen_range(0..outcomes.len())]
+    } else {
+        own
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concept_drift_keeps_the_default_rate_and_breaks_the_link() {
+        let outcomes: Vec<bool> = (0..10_000).map(|i| i % 10 == 0).collect();
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let clean: Vec<bool> = (0..10_000)
+            .map(|i| outcome_with_concept_drift(&outcomes, i, 0.0, &mut rng))
+            .collect();
+        assert_eq!(clean, outcomes);
+        let drifted: Vec<bool> = (0..10_000)
+            .map(|i| outcome_with_concept_drift(&outcomes, i, 1.0, &mut rng))
+            .collect();
+        let rate = drifted.iter().filter(|&&d| d).count() as f64 / 10_000.0;
+        assert!((rate - 0.1).abs() < 0.02, "{rate}");
+        let kept = drifted
+            .iter()
+            .zip(&outcomes)
+            .filter(|(a, b)| **a && **b)
+            .count();
+        // Independent of the row: about 10% of the defaulters' rows stay defaults.
+        assert!(kept < 200, "{kept}");
     }
 }

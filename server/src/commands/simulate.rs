@@ -8,7 +8,10 @@ use anyhow::{bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Map, Value};
 
-use scorewatch_core::simulate::{DriftKind, TestSet};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use scorewatch_core::simulate::{outcome_with_concept_drift, DriftKind, TestSet};
 
 use crate::config::SimulateArgs;
 
@@ -21,21 +24,32 @@ struct BatchStats {
     errors: Vec<String>,
 }
 
+fn check_args(args: &SimulateArgs) -> Result<()> {
+    let intensities = args.intensities();
+    if intensities.iter().any(|a| !a.is_finite() || *a < 0.0) {
+        bail!("--intensities must be non-negative numbers");
+    }
+    if args.kind == DriftKind::Missing && intensities.iter().any(|a| *a > 1.0) {
+        bail!("--kind missing takes intensities between 0 and 1 (a probability)");
+    }
+    if !(0.0..=1.0).contains(&args.concept_drift) {
+        bail!("--concept-drift is a share of the outcomes: between 0 and 1");
+    }
+    Ok(())
+}
+
 /// Replays the batches (or backfills days of history with `--backfill`), printing a line
 /// per batch or day.
 pub async fn run(args: SimulateArgs) -> Result<()> {
+    check_args(&args)?;
     if let Some(days) = args.backfill {
         return backfill(&args, days).await;
     }
     if args.batch_size == 0 || args.n_batches == 0 {
         bail!("--batch-size and --n-batches must be at least 1");
     }
-    if args.intensities.is_empty() || args.intensities.iter().any(|a| !a.is_finite() || *a < 0.0) {
-        bail!("--intensities must be non-negative numbers");
-    }
-    if args.kind == DriftKind::Missing && args.intensities.iter().any(|a| *a > 1.0) {
-        bail!("--kind missing takes intensities between 0 and 1 (a probability)");
-    }
+    check_args(&args)?;
+    let intensities = args.intensities();
     let base = args.url.trim_end_matches('/').to_owned();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
@@ -64,6 +78,17 @@ pub async fn run(args: SimulateArgs) -> Result<()> {
         let names = names.clone();
         tokio::task::spawn_blocking(move || TestSet::load(&path, &names)).await??
     };
+    let outcomes = if args.outcomes {
+        Some(scorewatch_core::simulate::load_outcomes(
+            &args.outcomes_file,
+            test.n_rows,
+        )?)
+    } else {
+        None
+    };
+    // (prediction id, defaulted) of scored batches whose outcomes are not recorded yet.
+    let mut pending: std::collections::VecDeque<Vec<(String, bool)>> = Default::default();
+    let mut outcome_totals = (0u64, 0u64);
     let drifted: Vec<usize> = args
         .features
         .iter()
@@ -96,10 +121,9 @@ pub async fn run(args: SimulateArgs) -> Result<()> {
     let client = Arc::new(client);
     let limit = Arc::new(tokio::sync::Semaphore::new(args.concurrency.max(1)));
     for b in 0..args.n_batches {
-        let intensity = *args
-            .intensities
+        let intensity = *intensities
             .get(b)
-            .or(args.intensities.last())
+            .or(intensities.last())
             .expect("not empty");
         let rows = test.batch(
             b * args.batch_size,
@@ -144,10 +168,20 @@ pub async fn run(args: SimulateArgs) -> Result<()> {
             }));
         }
         let mut stats = BatchStats::default();
-        for t in tasks {
+        let concept = args.concept_drift_at(b, args.n_batches);
+        let mut rng = ChaCha8Rng::seed_from_u64(args.seed ^ 0x6f75_7463_6f6d_6573 ^ b as u64);
+        let mut batch_outcomes = Vec::new();
+        for (k, t) in tasks.into_iter().enumerate() {
             stats.sent += 1;
             match t.await? {
                 Ok(v) => {
+                    if let (Some(all), Some(id)) = (&outcomes, v["prediction_id"].as_str()) {
+                        let row = b * args.batch_size + k;
+                        batch_outcomes.push((
+                            id.to_owned(),
+                            outcome_with_concept_drift(all, row, concept, &mut rng),
+                        ));
+                    }
                     stats.stored += 1;
                     if v["decision"] == "REFUSED" {
                         stats.refused += 1;
@@ -183,6 +217,15 @@ pub async fn run(args: SimulateArgs) -> Result<()> {
         } else {
             "(admin key needed for reports)".into()
         };
+        if outcomes.is_some() {
+            pending.push_back(batch_outcomes);
+            while pending.len() > args.outcome_lag {
+                let due = pending.pop_front().expect("not empty");
+                let (r, u) = post_outcomes(&client, &base, &key, &due).await?;
+                outcome_totals.0 += r;
+                outcome_totals.1 += u;
+            }
+        }
         bar.suspend(|| {
             println!(
                 "{:>5}  {:>9.2}  {:>5}  {:>6}  {:>7.1}%  {:>9.4}  {}",
@@ -202,9 +245,63 @@ pub async fn run(args: SimulateArgs) -> Result<()> {
             tokio::time::sleep(args.delay).await;
         }
     }
+    while let Some(due) = pending.pop_front() {
+        let (r, u) = post_outcomes(&client, &base, &key, &due).await?;
+        outcome_totals.0 += r;
+        outcome_totals.1 += u;
+    }
     bar.finish_and_clear();
+    if outcomes.is_some() {
+        println!(
+            "outcomes: {} recorded, {} unmatched{}",
+            outcome_totals.0,
+            outcome_totals.1,
+            if args.concept_drift > 0.0 {
+                format!(
+                    " (concept drift: {:.0}% of the outcomes of the second half are another applicant's)",
+                    100.0 * args.concept_drift
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
     Ok(())
 }
+
+/// Records outcomes through the API; returns (recorded, unmatched).
+async fn post_outcomes(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    due: &[(String, bool)],
+) -> Result<(u64, u64)> {
+    if due.is_empty() {
+        return Ok((0, 0));
+    }
+    let items: Vec<Value> = due
+        .iter()
+        .map(|(id, d)| json!({"prediction_id": id, "defaulted": d}))
+        .collect();
+    let answer: Value = client
+        .post(format!("{base}/api/v1/outcomes"))
+        .bearer_auth(key)
+        .json(&json!({ "outcomes": items }))
+        .send()
+        .await
+        .context("recording outcomes")?
+        .error_for_status()
+        .context("recording outcomes (a scorer, officer or admin key is needed)")?
+        .json()
+        .await?;
+    Ok((
+        answer["recorded"].as_u64().unwrap_or(0),
+        answer["unmatched"].as_array().map_or(0, |u| u.len() as u64),
+    ))
+}
+
+/// Days after its prediction within which a backfilled outcome is observed (uniformly).
+const OUTCOME_LAG_DAYS: i64 = 28;
 
 /// Intensity of backfilled day `d` of `days` (0 = oldest): clean for the first half, then
 /// rising linearly to `max` on the last day.
@@ -247,7 +344,17 @@ async fn backfill(args: &SimulateArgs, days: u32) -> Result<()> {
                 .with_context(|| format!("--features: the model has no feature {f}"))
         })
         .collect::<Result<_>>()?;
-    let max = args.intensities.iter().copied().fold(0.0, f64::max);
+    let max = args.intensities().iter().copied().fold(0.0, f64::max);
+    let outcomes = if args.outcomes {
+        Some(scorewatch_core::simulate::load_outcomes(
+            &args.outcomes_file,
+            test.n_rows,
+        )?)
+    } else {
+        None
+    };
+    let now = Utc::now();
+    let mut labelled = 0u64;
     let today = Utc::now().duration_trunc(Span::days(1))?;
     let bar = ProgressBar::new(days as u64).with_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} days ({eta} left) {msg}")
@@ -280,6 +387,34 @@ async fn backfill(args: &SimulateArgs, days: u32) -> Result<()> {
             p.created_at = day_start + step * k as i32;
         }
         store::insert_predictions(&database.pool, &scored).await?;
+        if let Some(all) = &outcomes {
+            use rand::Rng;
+            let concept = args.concept_drift_at(d as usize, days as usize);
+            let mut rng = ChaCha8Rng::seed_from_u64(args.seed ^ 0x6f75_7463_6f6d_6573 ^ d as u64);
+            let mut items = Vec::new();
+            for (k, p) in scored.iter().enumerate() {
+                let defaulted = outcome_with_concept_drift(
+                    all,
+                    d as usize * args.per_day + k,
+                    concept,
+                    &mut rng,
+                );
+                let lag =
+                    Span::seconds((rng.gen::<f64>() * OUTCOME_LAG_DAYS as f64 * 86_400.0) as i64);
+                let observed_at = p.created_at + lag;
+                if observed_at <= now {
+                    items.push(store::NewOutcome {
+                        target: store::OutcomeTarget::Prediction(p.id),
+                        defaulted,
+                        observed_at,
+                    });
+                }
+            }
+            labelled +=
+                store::record_outcomes(&database.pool, &items, store::OutcomeSource::Simulator)
+                    .await?
+                    .recorded;
+        }
         let report = reports::run(
             &database.pool,
             &model.version,
@@ -296,6 +431,41 @@ async fn backfill(args: &SimulateArgs, days: u32) -> Result<()> {
         summaries.push((day_start, intensity, report));
     }
     bar.finish_and_clear();
+    if outcomes.is_some() {
+        use scorewatch_core::performance::{
+            report::Settings as PerformanceSettings, reports as performance,
+        };
+        println!("outcomes: {labelled} of {} predictions labelled (observed 0 to {OUTCOME_LAG_DAYS} days after)", days as usize * args.per_day);
+        let first = today - Span::days(days as i64);
+        println!(
+            "{:<10}  {:>6}  {:>8}  {:>7}  {:>7}  {:>8}  {:>8}  status",
+            "week", "report", "labelled", "AUC", "est.AUC", "AUC test", "Jeffreys"
+        );
+        for (since, until) in reports::tumbling_windows(first, today, Span::days(7)) {
+            let r = performance::run(
+                &database.pool,
+                &model.version,
+                WindowSpec::Range { since, until },
+                &PerformanceSettings::default(),
+                Trigger::Backfill,
+            )
+            .await?;
+            let m = &r.computed.metrics;
+            let f = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.4}"));
+            println!(
+                "{:<10}  {:>6}  {:>8}  {:>7}  {:>7}  {:>8}  {:>8}  {}",
+                since.format("%Y-%m-%d"),
+                r.id,
+                m.n_labelled,
+                f(m.roc_auc),
+                f(m.estimated_roc_auc),
+                m.auc_test
+                    .map_or("-".into(), |t| format!("{:.4}", t.p_value)),
+                f(m.jeffreys_p_value),
+                r.computed.status.as_str()
+            );
+        }
+    }
     println!(
         "{:<10}  {:>9}  {:>6}  {:>7}  status",
         "day", "intensity", "report", "drifted"
