@@ -70,6 +70,14 @@ pub enum Command {
     Drift(DriftArgs),
     /// Write a stored drift report as one self-contained HTML file (opens with no network).
     Report(ReportArgs),
+    /// Report the model's performance on windows of stored predictions: realised from
+    /// recorded outcomes (ROC AUC with DeLong CI, Gini, KS, Brier, log loss, the ECB AUC
+    /// test, calibration by PD grade with Jeffreys tests), estimated (CBPE) where outcomes
+    /// are missing; each report is stored (and shown in the dashboard).
+    Performance(PerformanceArgs),
+    /// Record observed outcomes (did the borrower default?) against stored predictions.
+    #[command(subcommand)]
+    Outcomes(OutcomesCommand),
     /// Replay the test set through a running API with gradual and sudden drift.
     Simulate(SimulateArgs),
     /// Put back predictions from JSONL backup files that the database does not have
@@ -106,6 +114,79 @@ pub enum KeysCommand {
         /// Key id or prefix (e.g. 3 or sw_1a2b3c4d).
         key: String,
     },
+}
+
+/// The subcommands of `scorewatch outcomes`.
+#[derive(Debug, Subcommand)]
+pub enum OutcomesCommand {
+    /// Import outcomes from a CSV (optionally .gz): a `prediction_id` column, or
+    /// `SK_ID_CURR` (then the outcome belongs to the newest prediction of that client made
+    /// at or before `observed_at`); `TARGET` (1 = defaulted, 0 = not); optional
+    /// `observed_at` (RFC 3339; default: now). A later outcome of a prediction replaces the
+    /// earlier one. Prints how many were recorded, replaced and unmatched.
+    Import {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The CSV file.
+        file: PathBuf,
+        /// Outcomes stored per transaction.
+        #[arg(long, default_value_t = 10_000)]
+        batch_size: usize,
+        /// List every unmatched row (by default the first 10).
+        #[arg(long)]
+        all_unmatched: bool,
+    },
+}
+
+/// Options of `scorewatch performance`.
+#[derive(Debug, Args)]
+pub struct PerformanceArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+
+    /// Start of the cohort: predictions made from this time (RFC 3339). Default: 30 days
+    /// before --until (outcomes take months to arrive, so cohorts are long).
+    #[arg(long, conflicts_with = "last")]
+    pub since: Option<DateTime<Utc>>,
+
+    /// End of the cohort (exclusive). Default: now.
+    #[arg(long, conflicts_with = "last")]
+    pub until: Option<DateTime<Utc>>,
+
+    /// The newest N predictions instead of a period.
+    #[arg(long)]
+    pub last: Option<i64>,
+
+    /// Cut the period into tumbling windows of this length (1d, 7d, ...), aligned to the
+    /// clock, one report each; windows without predictions are skipped.
+    #[arg(long, value_parser = reports::parse_duration, conflicts_with = "last")]
+    pub window: Option<chrono::Duration>,
+
+    /// A p-value (ECB AUC test, portfolio Jeffreys test) below this makes a report WARNING.
+    #[arg(long, default_value_t = 0.05)]
+    pub warning_level: f64,
+
+    /// A p-value below this makes a report ALERT.
+    #[arg(long, default_value_t = 0.01)]
+    pub alert_level: f64,
+
+    /// Fewer labelled predictions than this: INSUFFICIENT_DATA.
+    #[arg(long, default_value_t = 100)]
+    pub min_labelled: u64,
+
+    /// Fewer defaults (or non-defaults) than this among them: INSUFFICIENT_DATA.
+    #[arg(long, default_value_t = 10)]
+    pub min_defaults: u64,
+
+    /// A master scale of PD bounds, comma-separated and strictly ascending (e.g.
+    /// 0.01,0.02,0.05,0.1,0.2): K bounds make K + 1 grades. Default: the deciles of the
+    /// reference scores.
+    #[arg(long, value_delimiter = ',')]
+    pub master_scale: Vec<f64>,
+
+    /// Print each report as JSON (`{"report": ..., "grades": [...]}`) instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options of `scorewatch replay-backup`.
@@ -248,8 +329,19 @@ pub struct ServeArgs {
     #[arg(long)]
     pub no_drift_schedule: bool,
 
+    /// Length of the cohorts the server reports performance on by itself, aligned to the
+    /// clock: at the end of each, one server computes its report (realised where outcomes
+    /// are known, estimated by CBPE where not).
+    #[arg(long, env = "SCOREWATCH_PERFORMANCE_EVERY", default_value = "1d", value_parser = reports::parse_duration)]
+    pub performance_every: chrono::Duration,
+
+    /// Do not compute performance reports on a schedule.
+    #[arg(long)]
+    pub no_performance_schedule: bool,
+
     /// URL that receives a JSON POST when a scheduled report's status changes (OK, WARNING,
-    /// ALERT), naming the features that drifted most. Retried with backoff.
+    /// ALERT): a drift report's names the features that drifted most, a performance
+    /// report's the tests that failed. Retried with backoff.
     #[arg(long, env = "SCOREWATCH_ALERT_WEBHOOK")]
     pub alert_webhook: Option<String>,
 
@@ -330,6 +422,14 @@ pub struct InitArgs {
     /// Read at most this many reference rows (default: all).
     #[arg(long)]
     pub max_reference_rows: Option<usize>,
+
+    /// Labelled hold-out: CSV (optionally .gz) with the model's features and `TARGET`
+    /// (1 = defaulted), rows the model was NOT trained on (a validation or out-of-time
+    /// sample). Scored and stored, it calibrates the performance estimate before outcomes
+    /// arrive (CBPE) and gives the AUC at initial validation. Without one, nothing is
+    /// estimated. Training rows overstate the model's power: never use them here.
+    #[arg(long)]
+    pub holdout: Option<PathBuf>,
 }
 
 /// Options of `scorewatch drift`.
@@ -493,11 +593,15 @@ pub struct SimulateArgs {
     #[arg(long, default_value_t = 8)]
     pub n_batches: usize,
 
-    /// Drift intensity of each batch, comma-separated.
-    #[arg(long, value_delimiter = ',', default_values_t = DEFAULT_INTENSITIES.to_vec())]
+    /// Drift intensity of each batch, comma-separated. Default: 0,0,0,0.1,0.2,0.3,0.5,0.7
+    /// (three clean batches, then gradual and sudden drift); with --concept-drift, all 0
+    /// (the inputs do not drift, only the outcomes' link to them).
+    #[arg(long, value_delimiter = ',')]
     pub intensities: Vec<f64>,
 
-    /// shift, scale or missing (see above).
+    /// How the inputs drift, for a feature x at intensity a (missing values stay missing):
+    /// `shift` x' = x + a·sd(x) (sd over the test set); `scale` x' = x·(1 + a); `missing` x'
+    /// is missing with probability a.
     #[arg(long, default_value = "shift")]
     pub kind: DriftKind,
 
@@ -528,8 +632,55 @@ pub struct SimulateArgs {
     #[arg(long, default_value_t = 500)]
     pub per_day: usize,
 
+    /// Also record the true outcome of each simulated prediction (from --outcomes-file)
+    /// through POST /api/v1/outcomes, --outcome-lag batches after the batch was scored
+    /// (the rest at the end). With --backfill, outcomes are written for the history with a
+    /// realistic lag: each one is observed 0 to 28 days after its prediction (uniformly),
+    /// so the last weeks are mostly unlabelled; then one performance report per week.
+    #[arg(long)]
+    pub outcomes: bool,
+
+    /// The test set's true outcomes (SK_ID_CURR, TARGET), one row per test-set row, in the
+    /// same order.
+    #[arg(long, default_value = "artifacts/test_outcomes.csv.gz")]
+    pub outcomes_file: PathBuf,
+
+    /// Batches between scoring a batch and recording its outcomes.
+    #[arg(long, default_value_t = 1)]
+    pub outcome_lag: usize,
+
+    /// Concept drift: in the second half of the batches (or backfilled days), this share
+    /// (0 to 1) of the outcomes is the outcome of another test row drawn at random instead of
+    /// the applicant's own. The default rate and the inputs stay the same; the model's
+    /// AUC falls. Needs --outcomes.
+    #[arg(long, default_value_t = 0.0, requires = "outcomes")]
+    pub concept_drift: f64,
+
     #[command(flatten)]
     pub db: DbArgs,
+}
+
+impl SimulateArgs {
+    /// The batches' (or days') drift intensities: as given, else the default scenario, or
+    /// none at all with concept drift.
+    pub fn intensities(&self) -> Vec<f64> {
+        if !self.intensities.is_empty() {
+            self.intensities.clone()
+        } else if self.concept_drift > 0.0 {
+            vec![0.0]
+        } else {
+            DEFAULT_INTENSITIES.to_vec()
+        }
+    }
+
+    /// The concept drift share of batch (or day) `b` of `n`: none in the first half.
+    pub fn concept_drift_at(&self, b: usize, n: usize) -> f64 {
+        if b < n / 2 {
+            0.0
+        } else {
+            self.concept_drift
+        }
+    }
 }
 
 fn parse_pause(s: &str) -> Result<Duration, String> {
