@@ -381,6 +381,118 @@ pub fn drift_share_chart(labels: Vec<String>, shares: Vec<f64>, warning: f64, al
         )
 }
 
+/// ROC AUC per report (oldest first): the realised AUC with its 95% confidence band, the
+/// CBPE estimate (dashed: an estimate, not an observation) and, as a line across, the AUC at
+/// initial validation.
+pub fn auc_chart(
+    labels: Vec<String>,
+    realised: Vec<Option<f64>>,
+    ci_low: Vec<Option<f64>>,
+    ci_high: Vec<Option<f64>>,
+    estimated: Vec<Option<f64>>,
+    auc_initial: Option<f64>,
+) -> Chart {
+    use charming::element::{LineStyle, LineStyleType};
+    let dashed = |colour: &str, width: f64| {
+        LineStyle::new()
+            .type_(LineStyleType::Dashed)
+            .color(colour)
+            .width(width)
+    };
+    // One edge of the confidence band; both share a legend entry.
+    let band = |edge: Vec<Option<f64>>| {
+        Line::new()
+            .name("95% CI (DeLong)")
+            .show_symbol(false)
+            .line_style(dashed(colour::THIRD, 1.0))
+            .item_style(ItemStyle::new().color(colour::THIRD))
+            .data(edge)
+    };
+    let lowest = realised
+        .iter()
+        .chain(&ci_low)
+        .chain(&estimated)
+        .flatten()
+        .copied()
+        .chain(auc_initial)
+        .fold(1.0f64, f64::min);
+    let mut realised_line = Line::new()
+        .name("ROC AUC (realised)")
+        .show_symbol(true)
+        .symbol_size(6)
+        .item_style(ItemStyle::new().color(colour::BRAND))
+        .data(realised);
+    if let Some(a) = auc_initial {
+        realised_line = realised_line.mark_line(
+            MarkLine::new()
+                .symbol(vec![Symbol::None, Symbol::None])
+                .label(charming::element::Label::new().formatter("{b}"))
+                .line_style(dashed(colour::ALERT, 1.0))
+                .data(vec![MarkLineVariant::Simple(
+                    MarkLineData::new()
+                        .name(format!("AUC at initial validation {a:.3}"))
+                        .y_axis(a),
+                )]),
+        );
+    }
+    base("ROC AUC per cohort")
+        .tooltip(Tooltip::new().trigger(Trigger::Axis))
+        .legend(Legend::new().bottom(0))
+        .x_axis(category_axis(labels, "cohort end (UTC)"))
+        .y_axis(
+            value_axis("ROC AUC")
+                .min((lowest * 20.0).floor() / 20.0)
+                .max(1),
+        )
+        .series(realised_line)
+        .series(band(ci_low))
+        .series(band(ci_high))
+        .series(
+            Line::new()
+                .name("ROC AUC (CBPE estimate)")
+                .show_symbol(true)
+                .symbol(Symbol::Diamond)
+                .symbol_size(6)
+                .line_style(dashed(colour::SECOND, 2.0))
+                .item_style(ItemStyle::new().color(colour::SECOND))
+                .data(estimated),
+        )
+}
+
+/// Calibration by PD grade: observed default rate (bars, coloured by the grade's Jeffreys
+/// test) against the mean predicted PD (line), in percent.
+pub fn calibration_chart(
+    grades: Vec<String>,
+    mean_pd: Vec<Option<f64>>,
+    default_rate: Vec<Option<f64>>,
+    light: Vec<&'static str>,
+) -> Chart {
+    let percent = |v: &[Option<f64>]| -> Vec<Option<f64>> {
+        v.iter()
+            .map(|x| x.map(|x| (x * 1e4).round() / 100.0))
+            .collect()
+    };
+    let bars: Vec<DataPointItem> = percent(&default_rate)
+        .into_iter()
+        .zip(light)
+        .map(|(v, c)| DataPointItem::new(v.unwrap_or(0.0)).item_style(ItemStyle::new().color(c)))
+        .collect();
+    base("Predicted PD and observed default rate by grade (%)")
+        .tooltip(Tooltip::new().trigger(Trigger::Axis))
+        .legend(Legend::new().bottom(0))
+        .x_axis(category_axis(grades, "PD grade"))
+        .y_axis(value_axis("%").min(0))
+        .series(Bar::new().name("observed default rate").data(bars))
+        .series(
+            Line::new()
+                .name("mean predicted PD")
+                .show_symbol(true)
+                .symbol_size(6)
+                .item_style(ItemStyle::new().color(colour::BRAND))
+                .data(percent(&mean_pd)),
+        )
+}
+
 fn short(x: f64) -> String {
     if x == 0.0 {
         "0".into()
@@ -691,6 +803,44 @@ mod tests {
         assert_eq!(bars["data"][0]["itemStyle"]["color"], colour::SECOND);
         assert_eq!(bars["data"][1]["value"].as_f64(), Some(9.0));
         assert_eq!(bars["data"][1]["itemStyle"]["color"], colour::BRAND);
+    }
+
+    #[test]
+    fn auc_chart_draws_the_estimate_dashed_and_the_initial_auc_across() {
+        let o = option(&auc_chart(
+            labels(2),
+            vec![Some(0.86), None],
+            vec![Some(0.8), None],
+            vec![Some(0.92), None],
+            vec![Some(0.85), Some(0.84)],
+            Some(0.87),
+        ));
+        let realised = find(&o, "line", "ROC AUC (realised)").expect("the realised line");
+        assert_eq!(numbers(&realised["data"]), vec![Some(0.86), None]);
+        assert_eq!(
+            realised["markLine"]["data"][0]["yAxis"].as_f64(),
+            Some(0.87)
+        );
+        let estimate = find(&o, "line", "ROC AUC (CBPE estimate)").expect("the estimate");
+        assert_eq!(estimate["lineStyle"]["type"], "dashed");
+        assert_eq!(numbers(&estimate["data"]), vec![Some(0.85), Some(0.84)]);
+        assert_eq!(o["yAxis"]["min"].as_f64(), Some(0.8));
+        assert_eq!(o["yAxis"]["max"].as_f64(), Some(1.0));
+    }
+
+    #[test]
+    fn calibration_chart_shows_percentages_and_lights() {
+        let o = option(&calibration_chart(
+            vec!["1".into(), "2".into()],
+            vec![Some(0.0123), None],
+            vec![Some(0.02), None],
+            vec![colour::OK, colour::ALERT],
+        ));
+        let bars = find(&o, "bar", "observed default rate").expect("the bars");
+        assert_eq!(bars["data"][0]["value"].as_f64(), Some(2.0));
+        assert_eq!(bars["data"][1]["itemStyle"]["color"], colour::ALERT);
+        let line = find(&o, "line", "mean predicted PD").expect("the PD line");
+        assert_eq!(numbers(&line["data"]), vec![Some(1.23), None]);
     }
 
     #[test]

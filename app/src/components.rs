@@ -1,5 +1,5 @@
-//! Pieces of markup the pages share: a filter's drop-down, and the badges of a decision and
-//! of a drift status (their colours come from `style/main.css`, by class). The chart box is
+//! Pieces of markup the pages share: a filter's drop-down, a list page's heading with its
+//! "run now" control, and the badges of a decision and of a report status (their colours come from `style/main.css`, by class). The chart box is
 //! [`crate::charts::ChartView`].
 
 use leptos::prelude::*;
@@ -43,4 +43,57 @@ pub fn DecisionBadge(
 pub fn StatusBadge(status: String) -> impl IntoView {
     let class = format!("badge status-{}", status.to_lowercase().replace('_', "-"));
     view! { <span class=class data-testid="status">{status}</span> }
+}
+
+/// A list page's heading with a "run now" control: a drop-down of `choices` (`(value,
+/// text)`, the first one selected), a button that dispatches `run` with the chosen value
+/// (showing `pending` while it runs), and the run's error, if any, below. The page decides
+/// what happens when the run succeeds.
+#[component]
+pub fn RunNowHeader(
+    title: &'static str,
+    label: &'static str,
+    choices: &'static [(&'static str, &'static str)],
+    button: &'static str,
+    pending: &'static str,
+    /// `data-testid` of the button.
+    testid: &'static str,
+    run: Action<String, Result<i64, ServerFnError>>,
+) -> impl IntoView {
+    let choice = RwSignal::new(choices[0].0.to_string());
+    view! {
+        <div class="card-head">
+            <h1>{title}</h1>
+            <div class="controls">
+                <FilterSelect
+                    label=label
+                    testid="run-window"
+                    options=choices
+                    on_change=Callback::new(move |v| choice.set(v))
+                />
+                <button
+                    class="button"
+                    data-testid=testid
+                    disabled=move || run.pending().get()
+                    on:click=move |_| {
+                        run.dispatch(choice.get_untracked());
+                    }
+                >
+                    {move || if run.pending().get() { pending } else { button }}
+                </button>
+            </div>
+        </div>
+        {move || {
+            run.value()
+                .get()
+                .and_then(Result::err)
+                .map(|e| {
+                    view! {
+                        <p class="error" role="alert" data-testid="run-error">
+                            {crate::error_text(&e)}
+                        </p>
+                    }
+                })
+        }}
+    }
 }

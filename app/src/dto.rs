@@ -24,6 +24,7 @@ pub struct OverviewData {
     pub score_approved: Vec<i64>,
     pub score_refused: Vec<i64>,
     pub latest_drift: Option<DriftReportRow>,
+    pub latest_performance: Option<PerformanceRow>,
 }
 
 /// Traffic of one step (or of the whole range).
@@ -309,4 +310,122 @@ pub struct LogRow {
     pub latency_ms: Option<f64>,
     /// Other fields as compact JSON ("{}" when none).
     pub fields: String,
+}
+
+/// A performance report as the performance page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PerformanceRow {
+    pub id: i64,
+    /// `YYYY-MM-DD HH:MM` (UTC).
+    pub window_start: String,
+    pub window_end: String,
+    pub status: String,
+    /// cli, api, schedule or backfill.
+    pub trigger: String,
+    pub n_predictions: u64,
+    pub n_approved: u64,
+    pub n_refused: u64,
+    pub n_labelled: u64,
+    pub n_labelled_approved: u64,
+    pub n_labelled_refused: u64,
+    pub n_defaults: u64,
+    pub roc_auc: Option<f64>,
+    pub roc_auc_ci_low: Option<f64>,
+    pub roc_auc_ci_high: Option<f64>,
+    pub gini: Option<f64>,
+    pub ks_separation: Option<f64>,
+    pub brier: Option<f64>,
+    pub estimated_roc_auc: Option<f64>,
+    pub estimated_roc_auc_ci_low: Option<f64>,
+    pub estimated_roc_auc_ci_high: Option<f64>,
+    pub estimated_default_rate: Option<f64>,
+    pub auc_initial: Option<f64>,
+    pub auc_test_statistic: Option<f64>,
+    pub auc_test_p_value: Option<f64>,
+    pub jeffreys_p_value: Option<f64>,
+    pub mean_pd: Option<f64>,
+    pub default_rate: Option<f64>,
+    pub herfindahl: Option<f64>,
+    pub grade_psi: Option<f64>,
+    /// The levels the report was judged with.
+    pub warning_level: f64,
+    pub alert_level: f64,
+    pub population: String,
+    pub notes: Vec<String>,
+}
+
+/// One PD grade of a performance report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GradeRow {
+    pub grade: usize,
+    pub pd_low: f64,
+    pub pd_high: f64,
+    pub n: u64,
+    pub defaults: u64,
+    pub mean_pd: Option<f64>,
+    pub default_rate: Option<f64>,
+    pub jeffreys_p_value: Option<f64>,
+}
+
+/// A performance report with its grades.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PerformanceDetail {
+    pub report: PerformanceRow,
+    pub grades: Vec<GradeRow>,
+}
+
+#[cfg(feature = "ssr")]
+pub fn performance_row(r: &scorewatch_core::store::PerformanceReport) -> PerformanceRow {
+    let fmt = "%Y-%m-%d %H:%M";
+    let m = &r.metrics;
+    PerformanceRow {
+        id: r.id,
+        window_start: r.window_start.format(fmt).to_string(),
+        window_end: r.window_end.format(fmt).to_string(),
+        status: r.status.clone(),
+        trigger: r.trigger.clone(),
+        n_predictions: m.n_predictions,
+        n_approved: m.n_approved,
+        n_refused: m.n_refused,
+        n_labelled: m.n_labelled,
+        n_labelled_approved: m.n_labelled_approved,
+        n_labelled_refused: m.n_labelled_refused,
+        n_defaults: m.n_defaults,
+        roc_auc: m.roc_auc,
+        roc_auc_ci_low: m.roc_auc_ci_low,
+        roc_auc_ci_high: m.roc_auc_ci_high,
+        gini: m.gini,
+        ks_separation: m.ks_separation,
+        brier: m.brier,
+        estimated_roc_auc: m.estimated_roc_auc,
+        estimated_roc_auc_ci_low: m.estimated_roc_auc_ci_low,
+        estimated_roc_auc_ci_high: m.estimated_roc_auc_ci_high,
+        estimated_default_rate: m.estimated_default_rate,
+        auc_initial: m.auc_test.map(|t| t.auc_initial),
+        auc_test_statistic: m.auc_test.map(|t| t.statistic),
+        auc_test_p_value: m.auc_test.map(|t| t.p_value),
+        jeffreys_p_value: m.jeffreys_p_value,
+        mean_pd: m.mean_pd,
+        default_rate: m.default_rate,
+        herfindahl: m.herfindahl,
+        grade_psi: m.grade_psi,
+        warning_level: r.settings.warning_level,
+        alert_level: r.settings.alert_level,
+        population: m.population.clone(),
+        notes: m.notes.clone(),
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub fn grade_row(g: &scorewatch_core::performance::calibration::GradeCalibration) -> GradeRow {
+    GradeRow {
+        grade: g.grade,
+        pd_low: g.pd_low,
+        pd_high: g.pd_high,
+        n: g.n,
+        defaults: g.defaults,
+        mean_pd: g.mean_pd,
+        default_rate: g.default_rate,
+        jeffreys_p_value: g.jeffreys_p_value,
+    }
 }

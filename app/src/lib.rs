@@ -101,6 +101,7 @@ pub fn App() -> impl IntoView {
                     <A href="/score">"Score"</A>
                     <A href="/predictions">"Predictions"</A>
                     <A href="/drift">"Drift"</A>
+                    <A href="/performance">"Performance"</A>
                     <A href="/logs">"Logs"</A>
                     <A href="/model">"Model"</A>
                 </nav>
@@ -123,6 +124,14 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=(StaticSegment("predictions"), ParamSegment("id"))
                         view=pages::predictions::PredictionPage
+                    />
+                    <Route
+                        path=StaticSegment("performance")
+                        view=pages::performance::PerformancePage
+                    />
+                    <Route
+                        path=(StaticSegment("performance"), ParamSegment("id"))
+                        view=pages::performance::PerformancePage
                     />
                     <Route path=StaticSegment("logs") view=pages::logs::LogsPage/>
                     <Route path=StaticSegment("login") view=pages::login::LoginPage/>

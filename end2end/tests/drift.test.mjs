@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, signedInPage, waitForCharts, screenshot, BASE_URL, API_KEY, ADMIN_KEY, VIEWER_KEY,
+  launch, signedInPage, waitForCharts, screenshot, postJson, BASE_URL, API_KEY, ADMIN_KEY, VIEWER_KEY,
 } from './helpers.mjs';
 
 let browser;
@@ -12,16 +12,7 @@ after(async () => {
   await browser?.close();
 });
 
-async function post(path, body, key) {
-  const res = await fetch(`${BASE_URL}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-    body: JSON.stringify(body),
-  });
-  const json = await res.json();
-  assert.equal(res.status, 200, `${path}: ${JSON.stringify(json)}`);
-  return json;
-}
+const post = postJson;
 
 test('a drift report is listed with its status and opens with every feature', async () => {
   const applications = Array.from({ length: 40 }, (_, i) => ({

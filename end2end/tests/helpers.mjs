@@ -97,3 +97,15 @@ export async function allPredictions(query = {}) {
   } while (cursor);
   return items;
 }
+
+// POSTs JSON with a key; returns the parsed answer, throwing unless it is a 200.
+export async function postJson(path, body, key) {
+  const res = await fetch(`${BASE_URL}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${JSON.stringify(json)}`);
+  return json;
+}

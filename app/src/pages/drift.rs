@@ -8,7 +8,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::charts::{self, colour, ChartView};
-use crate::components::StatusBadge;
+use crate::components::{RunNowHeader, StatusBadge};
 use crate::dto::{DriftFeatureRow, DriftReportDetail, DriftReportRow, FeatureDistribution};
 
 /// Windows the "run now" control offers.
@@ -155,7 +155,6 @@ fn fixed(x: Option<f64>, digits: usize) -> String {
 #[component]
 pub fn DriftList() -> impl IntoView {
     let reports = Resource::new(|| (), |_| list_drift_reports());
-    let window = RwSignal::new(RUN_WINDOWS[0].0.to_string());
     let run = Action::new(|w: &String| run_drift_now(w.clone()));
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -165,45 +164,15 @@ pub fn DriftList() -> impl IntoView {
     });
     view! {
         <section class="card">
-            <div class="card-head">
-                <h1>"Drift reports"</h1>
-                <div class="controls">
-                    <label>
-                        "Window "
-                        <select
-                            data-testid="run-window"
-                            on:change=move |ev| window.set(event_target_value(&ev))
-                        >
-                            {RUN_WINDOWS
-                                .iter()
-                                .map(|(k, label)| view! { <option value=*k>{*label}</option> })
-                                .collect_view()}
-                        </select>
-                    </label>
-                    <button
-                        class="button"
-                        data-testid="run-drift"
-                        disabled=move || run.pending().get()
-                        on:click=move |_| {
-                            run.dispatch(window.get_untracked());
-                        }
-                    >
-                        {move || if run.pending().get() { "Running…" } else { "Run drift detection now" }}
-                    </button>
-                </div>
-            </div>
-            {move || {
-                run.value()
-                    .get()
-                    .and_then(Result::err)
-                    .map(|e| {
-                        view! {
-                            <p class="error" role="alert" data-testid="run-error">
-                                {crate::error_text(&e)}
-                            </p>
-                        }
-                    })
-            }}
+            <RunNowHeader
+                title="Drift reports"
+                label="Window "
+                choices=&RUN_WINDOWS
+                button="Run drift detection now"
+                pending="Running…"
+                testid="run-drift"
+                run=run
+            />
             <p class="muted">
                 "Each report compares a window of stored predictions with the training reference. "
                 "OK below 10% drifted features, WARNING up to 30%, ALERT above."

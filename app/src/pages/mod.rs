@@ -5,6 +5,7 @@ pub mod login;
 pub mod logs;
 pub mod model;
 pub mod overview;
+pub mod performance;
 pub mod predictions;
 pub mod score;
 

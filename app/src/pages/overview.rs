@@ -59,10 +59,11 @@ pub async fn get_overview(
         }
     };
     let step = traffic::step_for(end - start);
-    let (series, predictions, latest) = tokio::try_join!(
+    let (series, predictions, latest, performance) = tokio::try_join!(
         store::summaries::traffic(&state.pool, start, end, step),
         store::summaries::count_all(&state.pool),
         store::list_drift_reports(&state.pool, None, 1),
+        store::list_performance_reports(&state.pool, None, 1),
     )
     .map_err(crate::read_failed("reading the overview"))?;
     let v = &state.model.version;
@@ -86,6 +87,7 @@ pub async fn get_overview(
         score_approved: series.total.score_approved.clone(),
         score_refused: series.total.score_refused.clone(),
         latest_drift: latest.first().map(crate::dto::report_row),
+        latest_performance: performance.first().map(crate::dto::performance_row),
     })
 }
 
@@ -331,6 +333,32 @@ fn OverviewView(data: OverviewData) -> impl IntoView {
                                 <span class="muted small">
                                     {format!(" {:.0}% drifted", 100.0 * d.drift_share)}
                                 </span>
+                            }
+                                .into_any()
+                        }
+                        None => view! { <span class="muted small">"no report yet"</span> }.into_any(),
+                    }}
+                </dd>
+            </div>
+            <div>
+                <dt>"Performance"</dt>
+                <dd data-testid="performance-status">
+                    {match data.latest_performance.clone() {
+                        Some(p) => {
+                            let class = format!(
+                                "badge status-{}",
+                                p.status.to_lowercase().replace('_', "-"),
+                            );
+                            let auc = p
+                                .roc_auc
+                                .map(|a| format!(" AUC {a:.3}"))
+                                .or(p.estimated_roc_auc.map(|a| format!(" est. AUC {a:.3}")))
+                                .unwrap_or_default();
+                            view! {
+                                <A href=format!("/performance/{}", p.id)>
+                                    <span class=class>{p.status.clone()}</span>
+                                </A>
+                                <span class="muted small">{auc}</span>
                             }
                                 .into_any()
                         }
