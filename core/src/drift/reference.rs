@@ -92,9 +92,12 @@ pub fn read_csv(path: &Path, feature_names: &[String], max_rows: usize) -> Resul
     })
 }
 
+/// A CSV reader over a plain or gzip-compressed file.
+pub type CsvReader = csv::Reader<Box<dyn Read>>;
+
 /// A data CSV opened for reading (gzip recognised by its first bytes), with its header (a
 /// UTF-8 byte order mark removed).
-pub fn open_csv(path: &Path) -> Result<(csv::Reader<Box<dyn Read>>, Vec<String>)> {
+pub fn open_csv(path: &Path) -> Result<(CsvReader, Vec<String>)> {
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut buffered = std::io::BufReader::new(file);
     let gzip = std::io::BufRead::fill_buf(&mut buffered)

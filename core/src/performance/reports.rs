@@ -30,7 +30,8 @@ async fn resolve(
     match spec {
         WindowSpec::Range { since, until } => Ok(Some((since, until, until))),
         WindowSpec::Last(n) => {
-            let row: Option<(Option<DateTime<Utc>>, Option<DateTime<Utc>>)> = sqlx::query_as(
+            type Span = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+            let row: Option<Span> = sqlx::query_as(
                 "SELECT min(created_at), max(created_at) FROM ( \
                    SELECT created_at FROM predictions WHERE model_version = $1 \
                    ORDER BY created_at DESC LIMIT $2) newest",
