@@ -401,7 +401,7 @@ pub fn performance_row(r: &scorewatch_core::store::PerformanceReport) -> Perform
         estimated_roc_auc_ci_low: m.estimated_roc_auc_ci_low,
         estimated_roc_auc_ci_high: m.estimated_roc_auc_ci_high,
         estimated_default_rate: m.estimated_default_rate,
-        auc_initial: m.auc_test.map(|t| t.auc_initial),
+        auc_initial: m.auc_initial,
         auc_test_statistic: m.auc_test.map(|t| t.statistic),
         auc_test_p_value: m.auc_test.map(|t| t.p_value),
         jeffreys_p_value: m.jeffreys_p_value,

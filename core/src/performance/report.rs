@@ -157,7 +157,10 @@ pub struct Metrics {
     pub estimated_default_rate_approved: Option<f64>,
     /// The ECB test of the realised AUC against the AUC at initial validation.
     pub auc_test: Option<AucTest>,
-    /// Where the AUC at initial validation comes from ("holdout" or "model card").
+    /// The AUC at initial validation the test compares with (also when the test cannot
+    /// run), and where it comes from ("holdout" or "model card").
+    #[serde(default)]
+    pub auc_initial: Option<f64>,
     pub auc_initial_source: Option<String>,
     /// Jeffreys test of the portfolio (all labelled predictions).
     pub jeffreys_p_value: Option<f64>,
@@ -258,12 +261,11 @@ pub fn compute(
             );
         }
     }
-    let auc_initial = match (holdout, card_auc) {
-        (Some(h), _) => discrimination::roc_auc_delong(&h.scores, &h.defaulted)
-            .map(|e| (e.auc, "holdout".to_string())),
-        (None, Some(a)) => Some((a, "model card".to_string())),
-        (None, None) => None,
-    };
+    // The hold-out's AUC, else (no hold-out, or one of a single class) the model card's.
+    let auc_initial = holdout
+        .and_then(|h| discrimination::roc_auc_delong(&h.scores, &h.defaulted))
+        .map(|e| (e.auc, "holdout".to_string()))
+        .or(card_auc.map(|a| (a, "model card".to_string())));
     if auc_initial.is_none() {
         notes.push("no AUC at initial validation is known (no hold-out, no validation AUC on the model card): the AUC test is skipped".into());
     }
@@ -392,6 +394,7 @@ pub fn compute(
         estimated_default_rate: est_dr,
         estimated_default_rate_approved: est_dr_app,
         auc_test,
+        auc_initial: auc_initial.as_ref().map(|(a, _)| *a),
         auc_initial_source: auc_initial.map(|(_, s)| s),
         jeffreys_p_value: jeffreys,
         mean_pd: calib.portfolio.mean_pd,

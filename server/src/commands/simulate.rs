@@ -120,7 +120,11 @@ pub async fn run(args: SimulateArgs) -> Result<()> {
     );
     let client = Arc::new(client);
     let limit = Arc::new(tokio::sync::Semaphore::new(args.concurrency.max(1)));
+    // When each batch was sent: from just before its first request to just after its last
+    // answer (this machine's clock), the window of its performance report.
+    let mut spans = Vec::with_capacity(args.n_batches);
     for b in 0..args.n_batches {
+        let batch_started = chrono::Utc::now();
         let intensity = *intensities
             .get(b)
             .or(intensities.last())
@@ -217,6 +221,7 @@ pub async fn run(args: SimulateArgs) -> Result<()> {
         } else {
             "(admin key needed for reports)".into()
         };
+        spans.push((batch_started, chrono::Utc::now()));
         if outcomes.is_some() {
             pending.push_back(batch_outcomes);
             while pending.len() > args.outcome_lag {
@@ -265,8 +270,59 @@ pub async fn run(args: SimulateArgs) -> Result<()> {
                 String::new()
             }
         );
+        if is_admin {
+            batch_performance(&client, &base, &key, &spans).await;
+        } else {
+            println!("(an admin key also computes each batch's performance report)");
+        }
     }
     Ok(())
+}
+
+/// One performance report per batch (its sending window), once all outcomes are recorded;
+/// prints each batch's realised and estimated AUC, the ECB test and the status.
+async fn batch_performance(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    spans: &[(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)],
+) {
+    println!(
+        "{:>5}  {:>6}  {:>8}  {:>7}  {:>8}  {:>8}  status",
+        "batch", "report", "labelled", "AUC", "est. AUC", "AUC test"
+    );
+    let f = |v: &Value| v.as_f64().map_or("-".to_string(), |v| format!("{v:.4}"));
+    for (b, (since, until)) in spans.iter().enumerate() {
+        let body = json!({
+            "since": since.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            "until": (*until + chrono::Duration::microseconds(1))
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        });
+        let answer = client
+            .post(format!("{base}/api/v1/performance/run"))
+            .bearer_auth(key)
+            .json(&body)
+            .send()
+            .await
+            .and_then(|r| r.error_for_status());
+        match answer {
+            Ok(r) => {
+                let v: Value = r.json().await.unwrap_or_default();
+                let r = &v["report"];
+                println!(
+                    "{:>5}  {:>6}  {:>8}  {:>7}  {:>8}  {:>8}  {}",
+                    b + 1,
+                    r["id"].to_string(),
+                    r["n_labelled"].to_string(),
+                    f(&r["roc_auc"]),
+                    f(&r["estimated_roc_auc"]),
+                    f(&r["auc_test"]["p_value"]),
+                    r["status"].as_str().unwrap_or("?")
+                );
+            }
+            Err(e) => println!("{:>5}  performance report failed: {e}", b + 1),
+        }
+    }
 }
 
 /// Records outcomes through the API; returns (recorded, unmatched).
