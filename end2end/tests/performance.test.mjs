@@ -14,9 +14,9 @@ after(async () => {
 
 const post = postJson;
 
-// 120 applications whose external scores set the risk, and outcomes that follow it.
+// 100 applications (the test server's --max-batch) whose external scores set the risk.
 function applications(offset) {
-  return Array.from({ length: 120 }, (_, i) => ({
+  return Array.from({ length: 100 }, (_, i) => ({
     sk_id_curr: 700000 + offset + i,
     features: { EXT_SOURCE_2: (i % 60) / 60, EXT_SOURCE_3: ((i * 7) % 60) / 60, DAYS_BIRTH: -9000 - 90 * i },
   }));
@@ -25,15 +25,15 @@ function applications(offset) {
 test('the performance page shows the API\'s numbers, its charts and new outcomes after a refresh', async () => {
   const scored = await post('/api/v1/predict/batch?source=simulator', { applications: applications(0) }, API_KEY);
   const ids = scored.results.map((r) => r.prediction_id);
-  // Riskier applicants default: the 40 highest scores, plus a few others.
+  // Riskier applicants default: the 25 highest scores, plus a few others.
   const order = scored.results.map((r, i) => [r.probability, i]).sort((a, b) => b[0] - a[0]);
-  const defaulted = new Set(order.slice(0, 30).map(([, i]) => i).concat([5, 17, 44, 90]));
-  const outcomes = ids.slice(0, 100).map((id, i) => ({ prediction_id: id, defaulted: defaulted.has(i) }));
+  const defaulted = new Set(order.slice(0, 25).map(([, i]) => i).concat([5, 17, 44, 70]));
+  const outcomes = ids.slice(0, 80).map((id, i) => ({ prediction_id: id, defaulted: defaulted.has(i) }));
   const recorded = await post('/api/v1/outcomes', { outcomes }, API_KEY);
-  assert.equal(recorded.recorded, 100);
-  const run = await post('/api/v1/performance/run', { last: 120 }, ADMIN_KEY);
+  assert.equal(recorded.recorded, 80);
+  const run = await post('/api/v1/performance/run', { last: 100 }, ADMIN_KEY);
   const report = run.report;
-  assert.equal(report.n_labelled, 100);
+  assert.equal(report.n_labelled, 80);
 
   const page = await signedInPage(browser, '/performance', VIEWER_KEY);
   await waitForCharts(page, ['auc-chart', 'calibration-chart']);
@@ -54,7 +54,7 @@ test('the performance page shows the API\'s numbers, its charts and new outcomes
   }
   const light = await page.getAttribute('[data-testid="auc-test-light"]', 'data-light');
   assert.ok(['OK', 'WARNING', 'ALERT', 'NOT TESTED'].includes(light), light);
-  assert.match(await page.textContent('[data-testid="coverage-all"]'), /^100 of /);
+  assert.match(await page.textContent('[data-testid="coverage-all"]'), /^80 of 100 /);
   const row = page.locator(`[data-testid="performance-reports"] tr[data-report-id="${report.id}"]`);
   assert.equal(await row.locator('[data-testid="status"]').textContent(), report.status);
   assert.deepEqual(page.errors, []);
@@ -62,13 +62,13 @@ test('the performance page shows the API\'s numbers, its charts and new outcomes
 
   // Outcomes posted through the API appear once a new report is computed and the page
   // is refreshed.
-  const more = ids.slice(100).map((id) => ({ prediction_id: id, defaulted: false }));
+  const more = ids.slice(80).map((id) => ({ prediction_id: id, defaulted: false }));
   await post('/api/v1/outcomes', { outcomes: more }, API_KEY);
-  const again = await post('/api/v1/performance/run', { last: 120 }, ADMIN_KEY);
-  assert.equal(again.report.n_labelled, 120);
+  const again = await post('/api/v1/performance/run', { last: 100 }, ADMIN_KEY);
+  assert.equal(again.report.n_labelled, 100);
   await page.reload();
   await page.waitForSelector(`[data-testid="performance-report"][data-report-id="${again.report.id}"]`);
-  assert.match(await page.textContent('[data-testid="coverage-all"]'), /^120 of /);
+  assert.match(await page.textContent('[data-testid="coverage-all"]'), /^100 of 100 /);
 
   // At phone width the page still lays out (no horizontal scrolling of the whole page).
   await page.setViewportSize({ width: 390, height: 844 });
