@@ -159,7 +159,7 @@ fn parse_items(body: &[u8], now: DateTime<Utc>) -> Result<Vec<NewOutcome>, ApiEr
         ));
     }
     if req.outcomes.len() > MAX_OUTCOMES {
-        return Err(ApiError::PayloadTooLarge(format!(
+        return Err(ApiError::Validation(format!(
             "{} outcomes in one request; at most {MAX_OUTCOMES}",
             req.outcomes.len()
         )));
@@ -205,9 +205,9 @@ fn parse_items(body: &[u8], now: DateTime<Utc>) -> Result<Vec<NewOutcome>, ApiEr
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "No or unknown API key", body = ErrorBody),
         (status = 403, description = "The key's role may not record outcomes (scorer, officer or admin)", body = ErrorBody),
-        (status = 413, description = "Body over 4 MiB or more than 10,000 items", body = ErrorBody),
+        (status = 413, description = "Body over 4 MiB", body = ErrorBody),
         (status = 415, description = "Not application/json", body = ErrorBody),
-        (status = 422, description = "An invalid item (its index is named) or an unknown field; nothing is stored", body = ErrorBody),
+        (status = 422, description = "An invalid item (its index is named), an unknown field, or more than 10,000 items; nothing is stored", body = ErrorBody),
         (status = 503, description = "Database unavailable; nothing stored", body = ErrorBody),
     )
 )]
