@@ -148,7 +148,7 @@ async fn outcomes_are_recorded_replaced_listed_and_refused_whole(pool: PgPool) {
             &json!({ "outcomes": too_many }).to_string(),
         ))
         .await;
-    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         scorewatch_core::store::count_outcomes(&app.pool)
             .await
