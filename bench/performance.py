@@ -99,9 +99,10 @@ def main():
                                   sk_id_curr)
             SELECT id, random() < probability, now(), 'simulator', created_at, model_version,
                    probability, decision = 'REFUSED', sk_id_curr
-              FROM predictions ORDER BY random() LIMIT {N_LABELLED};
-            VACUUM ANALYZE predictions;
-            VACUUM ANALYZE outcomes;""")
+              FROM predictions ORDER BY random() LIMIT {N_LABELLED};""")
+        # VACUUM runs outside a transaction: one statement per call.
+        psql(url, "VACUUM ANALYZE predictions")
+        psql(url, "VACUUM ANALYZE outcomes")
         print(f"wrote {N_PREDICTIONS} predictions and {N_LABELLED} outcomes in "
               f"{time.time() - started:.0f} s")
 
@@ -114,10 +115,11 @@ def main():
             out = run(["/usr/bin/time", "-v", BINARY, "--log-format", "json", "performance",
                        "--since", since, "--until", until, "--json"], env)
             text = out.stdout + out.stderr
-            m = re.search(r'"total_ms":\s*([0-9.]+)', text)
+            m = re.search(r'"performance report stored".*?"total_ms":\s*([0-9.]+)', text)
             totals.append(float(m.group(1)))
             rss.append(int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1)) / 1024)
-            report = next(json.loads(l) for l in out.stdout.splitlines() if l.startswith('{"report"'))
+            lines = [json.loads(l) for l in out.stdout.splitlines() if l.startswith("{")]
+            report = next(l for l in lines if "report" in l and "grades" in l)
             r = report["report"]
             print(f"  report {r['id']}: {r['n_predictions']} predictions, {r['n_labelled']} labelled, "
                   f"AUC {r['roc_auc']:.4f}, estimated {r['estimated_roc_auc']:.4f}: "
