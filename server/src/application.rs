@@ -169,6 +169,12 @@ impl Application {
         };
         let shipper = logs.map(|queue| log_shipping::start(queue, pool.clone()));
         let mut tasks = Vec::new();
+        {
+            let (pool, id) = (pool.clone(), state.model.version.id);
+            tasks.push(tokio::spawn(async move {
+                crate::observability::metrics::refresh_report_gauges(&pool, id).await
+            }));
+        }
         if compact_traffic {
             tasks.push(tokio::spawn(
                 scorewatch_core::store::summaries::compact_every_minute(pool.clone()),

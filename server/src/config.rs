@@ -335,6 +335,13 @@ pub struct ServeArgs {
     #[arg(long, env = "SCOREWATCH_PERFORMANCE_EVERY", default_value = "1d", value_parser = reports::parse_duration)]
     pub performance_every: chrono::Duration,
 
+    /// How long after a cohort's window ends its outcomes are taken as known (defaults
+    /// observed, or not, within it): the scheduler then reports that cohort again, with
+    /// trigger `matured`, and the realised tests (AUC, Jeffreys) speak. 0: no matured
+    /// reports.
+    #[arg(long, env = "SCOREWATCH_OUTCOME_HORIZON", default_value = "30d", value_parser = parse_horizon)]
+    pub outcome_horizon: chrono::Duration,
+
     /// Do not compute performance reports on a schedule.
     #[arg(long)]
     pub no_performance_schedule: bool,
@@ -499,7 +506,8 @@ pub struct ReportArgs {
     #[arg(long)]
     pub id: i64,
 
-    /// Output file. Default: drift-report-<id>.html.
+    /// Output file. Default: drift-report-<id>.html in the current directory. The file's
+    /// absolute path is printed.
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -549,10 +557,12 @@ impl PostgresArgs {
     }
 }
 
-/// How log events are written to stdout (`--log-format`).
+/// How log events are written (`--log-format`): to stdout by `serve`, to stderr by every
+/// other command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
-    /// JSON when stdout is not a terminal (a file, a pipe, a container), text otherwise.
+    /// JSON when the log's stream is not a terminal (a file, a pipe, a container), text
+    /// otherwise.
     Auto,
     Text,
     Json,
@@ -561,11 +571,20 @@ pub enum LogFormat {
 /// Replay the test set through the predict API with gradual and sudden drift.
 ///
 /// Each batch takes the next --batch-size rows of the test set and applies drift of its
-/// intensity a (from --intensities) to the chosen features; missing values stay missing:
+/// intensity a (from --intensities) to the chosen features, by each feature's kind as the
+/// test set shows it; missing values stay missing:
 ///
-///   shift    x' = x + a * sd(x)      (sd over the whole test set)
-///   scale    x' = x * (1 + a)
-///   missing  x' is missing with probability a
+///   numbers (amounts, days, scores, ratios):
+///     shift    x' = x + a * sd(x)      (sd over the whole test set)
+///     scale    x' = x * (1 + a)
+///     then kept possible: whole-number columns stay whole (rounded), columns that are
+///     never negative (or never positive, like days before the application) keep their
+///     sign, columns within [0, 1] stay within it, and the code 365243 of DAYS_EMPLOYED
+///     stays a code
+///   0/1 flags (shift, scale): the mix changes: a 0 becomes 1 with probability min(a, 1)
+///   one-hot levels (GROUP_level columns, one 1 per row; shift, scale): with probability
+///     min(a, 1) a row's level moves to the group's next level
+///   missing  x' is missing with probability a (a one-hot group's levels together)
 ///
 /// The default is the original scenario: 8 batches of 50, three clean, then 0.1, 0.2, 0.3
 /// (gradual), then 0.5 and 0.7 (sudden). Every application is a real request
@@ -599,9 +618,10 @@ pub struct SimulateArgs {
     #[arg(long, value_delimiter = ',')]
     pub intensities: Vec<f64>,
 
-    /// How the inputs drift, for a feature x at intensity a (missing values stay missing):
-    /// `shift` x' = x + a·sd(x) (sd over the test set); `scale` x' = x·(1 + a); `missing` x'
-    /// is missing with probability a.
+    /// How the inputs drift, for a feature x at intensity a (missing values stay missing;
+    /// flags and one-hot levels change their mix instead, see above): `shift` x' = x + a·sd(x)
+    /// (sd over the test set); `scale` x' = x·(1 + a); `missing` x' is missing with
+    /// probability a.
     #[arg(long, default_value = "shift")]
     pub kind: DriftKind,
 
@@ -701,6 +721,14 @@ fn parse_pause(s: &str) -> Result<Duration, String> {
         return Err(format!("{s:?}: a pause cannot be negative"));
     }
     Ok(Duration::from_secs_f64(x * scale))
+}
+
+/// A duration as `reports::parse_duration` reads it, or `0` for none.
+fn parse_horizon(s: &str) -> Result<chrono::Duration, String> {
+    if s.trim() == "0" {
+        return Ok(chrono::Duration::zero());
+    }
+    reports::parse_duration(s)
 }
 
 #[cfg(test)]

@@ -16,10 +16,16 @@ use sqlx::PgPool;
 
 use scorewatch_core::drift::analysis::{Settings, Status};
 use scorewatch_core::drift::reports::{self, Report, Trigger};
-use scorewatch_core::store::{self, ModelVersion, WindowSpec};
+use scorewatch_core::store::{ModelVersion, ReportTable, WindowSpec};
 
-/// Advisory lock namespace of the scheduler (first key of the two-key form).
-const LOCK_NAMESPACE: i32 = 0x5357_4431; // "SWD1"
+use crate::schedule;
+
+/// The drift scheduler's table, trigger and advisory lock namespace ("SWD1").
+const KIND: schedule::Kind = schedule::Kind {
+    table: ReportTable::Drift,
+    trigger: "schedule",
+    lock_namespace: 0x5357_4431,
+};
 
 /// Attempts to deliver one alert, waiting 1, 2, 4, 8 s between them.
 const ALERT_ATTEMPTS: u32 = 5;
@@ -48,6 +54,7 @@ pub async fn run(pool: PgPool, model: ModelVersion, schedule: Schedule) {
         let start = end - schedule.every;
         match report_window(&pool, &model, start, end, &schedule.settings).await {
             Ok(Some((report, previous))) => {
+                crate::observability::metrics::refresh_report_gauges(&pool, model.id).await;
                 let status = report.analysis.summary.status.as_str();
                 tracing::info!(
                     report_id = report.id,
@@ -84,45 +91,14 @@ pub async fn report_window(
     end: DateTime<Utc>,
     settings: &Settings,
 ) -> Result<Option<(Report, Option<String>)>> {
-    let mut lock_conn = pool.acquire().await?;
-    let window_key = (end.timestamp() / 60) as i32;
-    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
-        .bind(LOCK_NAMESPACE)
-        .bind(window_key)
-        .fetch_one(&mut *lock_conn)
-        .await?;
-    if !locked {
-        return Ok(None);
-    }
-    let result = async {
-        if store::scheduled_report_exists(pool, model.id, start, end).await? {
-            return Ok(None);
-        }
-        // No traffic, nothing to compare (as `scorewatch drift --window` skips such windows).
-        if store::count_predictions_between(pool, model.id, start, end).await? == 0 {
-            return Ok(None);
-        }
-        let previous = store::previous_scheduled_status(pool, model.id, end).await?;
-        let report = reports::run(
-            pool,
-            model,
-            WindowSpec::Range {
-                since: start,
-                until: end,
-            },
-            settings,
-            Trigger::Schedule,
-        )
-        .await?;
-        Ok(Some((report, previous)))
-    }
-    .await;
-    let _ = sqlx::query("SELECT pg_advisory_unlock($1, $2)")
-        .bind(LOCK_NAMESPACE)
-        .bind(window_key)
-        .execute(&mut *lock_conn)
-        .await;
-    result
+    let spec = WindowSpec::Range {
+        since: start,
+        until: end,
+    };
+    schedule::report_once(pool, KIND, model.id, start, end, || async {
+        Ok(reports::run(pool, model, spec, settings, Trigger::Schedule).await?)
+    })
+    .await
 }
 
 /// The alert: what changed, and the features that drifted most.

@@ -27,6 +27,7 @@ pub mod drift_scheduler;
 pub mod observability;
 pub mod performance_scheduler;
 pub mod router;
+pub mod schedule;
 pub mod signin;
 pub mod state;
 pub mod static_files;

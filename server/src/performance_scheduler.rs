@@ -1,9 +1,14 @@
-//! The performance scheduler of `scorewatch serve`, beside the drift scheduler: at the end
-//! of every window (aligned to the clock, one day by default), one server computes that
-//! window's performance report (a PostgreSQL advisory lock, and a unique index behind it).
-//! Outcomes of a fresh cohort are mostly unknown, so such a report carries the CBPE
-//! estimate; a status change between conclusive reports (OK / WARNING / ALERT) is sent to
-//! the webhook, naming what failed.
+//! The performance scheduler of `scorewatch serve`, beside the drift scheduler. At the end
+//! of every window (aligned to the clock, one day by default) one server reports on that
+//! window's cohort twice over its life, each at most once across servers:
+//!
+//! - `schedule`, when the window ends: its outcomes are mostly unknown, so the report
+//!   carries the CBPE estimate and is usually INSUFFICIENT_DATA for the realised tests;
+//! - `matured`, once the window ended `outcome_horizon` ago (30 days by default): the
+//!   outcomes have had time to arrive, and the realised AUC test and Jeffreys test speak.
+//!
+//! A status change between conclusive reports of the same kind (OK / WARNING / ALERT) is
+//! sent to the webhook, naming what failed.
 
 use std::time::Duration;
 
@@ -15,25 +20,40 @@ use sqlx::PgPool;
 use scorewatch_core::drift::reports::Trigger;
 use scorewatch_core::performance::report::{Settings, Status};
 use scorewatch_core::performance::reports::{self, Report};
-use scorewatch_core::store::{self, ModelVersion, WindowSpec};
+use scorewatch_core::store::{ModelVersion, ReportTable, WindowSpec};
 
 use crate::drift_scheduler::deliver;
+use crate::schedule::{self, Kind};
 
-/// Advisory lock namespace of the performance scheduler (first key of the two-key form).
-const LOCK_NAMESPACE: i32 = 0x5357_5031; // "SWP1"
+/// Reports when the window ends ("SWP1").
+const FRESH: Kind = Kind {
+    table: ReportTable::Performance,
+    trigger: "schedule",
+    lock_namespace: 0x5357_5031,
+};
+
+/// Reports once the window's outcomes have matured ("SWP2").
+const MATURED: Kind = Kind {
+    table: ReportTable::Performance,
+    trigger: "matured",
+    lock_namespace: 0x5357_5032,
+};
 
 /// What the scheduler reports on, and whom it tells.
 #[derive(Debug, Clone)]
 pub struct PerformanceSchedule {
     /// Window length and period.
     pub every: chrono::Duration,
+    /// How long after a window ends its outcomes are taken as known: the window is then
+    /// reported again (trigger `matured`). Zero: no matured reports.
+    pub outcome_horizon: chrono::Duration,
     pub settings: Settings,
     /// URL that receives a JSON POST when the status changes; None: no alerts.
     pub webhook: Option<String>,
 }
 
-/// Runs until the task is aborted: the last complete window now (if no server has yet),
-/// then each window when it ends.
+/// Runs until the task is aborted: the last complete window and the last matured window
+/// now (if no server has yet), then both again at the end of each window.
 pub async fn run(pool: PgPool, model: ModelVersion, schedule: PerformanceSchedule) {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -42,26 +62,42 @@ pub async fn run(pool: PgPool, model: ModelVersion, schedule: PerformanceSchedul
     loop {
         let now = Utc::now();
         let end = now.duration_trunc(schedule.every).unwrap_or(now);
-        let start = end - schedule.every;
-        match report_window(&pool, &model, start, end, &schedule.settings).await {
-            Ok(Some((report, previous))) => {
-                let status = report.computed.status;
-                tracing::info!(
-                    report_id = report.id,
-                    status = status.as_str(),
-                    n_labelled = report.computed.metrics.n_labelled,
-                    "scheduled performance report"
-                );
-                if let (Some(url), Some(previous)) = (&schedule.webhook, previous) {
-                    if status != Status::InsufficientData && previous != status.as_str() {
-                        let body = alert_body(&model, &report, &previous);
-                        tokio::spawn(deliver(client.clone(), url.clone(), body));
+        let mut windows = vec![(false, end)];
+        if schedule.outcome_horizon > chrono::Duration::zero() {
+            let matured_end = (end - schedule.outcome_horizon)
+                .duration_trunc(schedule.every)
+                .unwrap_or(end);
+            windows.push((true, matured_end));
+        }
+        for (matured, end) in windows {
+            let start = end - schedule.every;
+            let outcome =
+                report_window(&pool, &model, start, end, &schedule.settings, matured).await;
+            match outcome {
+                Ok(Some((report, previous))) => {
+                    crate::observability::metrics::refresh_report_gauges(&pool, model.id).await;
+                    crate::observability::metrics::refresh_report_gauges(&pool, model.id).await;
+                    let status = report.computed.status;
+                    tracing::info!(
+                        report_id = report.id,
+                        status = status.as_str(),
+                        matured,
+                        n_labelled = report.computed.metrics.n_labelled,
+                        "scheduled performance report"
+                    );
+                    if let (Some(url), Some(previous)) = (&schedule.webhook, previous) {
+                        if status != Status::InsufficientData && previous != status.as_str() {
+                            let body = alert_body(&model, &report, &previous, matured);
+                            tokio::spawn(deliver(client.clone(), url.clone(), body));
+                        }
                     }
                 }
-            }
-            Ok(None) => {}
-            Err(e) => {
-                tracing::warn!(error = %format!("{e:#}"), "scheduled performance report failed")
+                Ok(None) => {}
+                Err(e) => tracing::warn!(
+                    error = %format!("{e:#}"),
+                    matured,
+                    "scheduled performance report failed"
+                ),
             }
         }
         let next = end + schedule.every;
@@ -70,64 +106,49 @@ pub async fn run(pool: PgPool, model: ModelVersion, schedule: PerformanceSchedul
     }
 }
 
-/// Reports [start, end) unless another server holds the window's lock or already reported
-/// it, or the window has no predictions. Returns the report and the previous conclusive
-/// scheduled status.
+/// Reports the cohort of [start, end), as trigger `matured` when `matured` (else
+/// `schedule`), unless another server holds the window's lock or already reported it so,
+/// or the window has no predictions. Returns the report and the previous conclusive status
+/// of the same trigger.
 pub async fn report_window(
     pool: &PgPool,
     model: &ModelVersion,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
     settings: &Settings,
+    matured: bool,
 ) -> Result<Option<(Report, Option<String>)>> {
-    let mut lock_conn = pool.acquire().await?;
-    let window_key = (end.timestamp() / 60) as i32;
-    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
-        .bind(LOCK_NAMESPACE)
-        .bind(window_key)
-        .fetch_one(&mut *lock_conn)
-        .await?;
-    if !locked {
-        return Ok(None);
-    }
-    let result = async {
-        if store::scheduled_performance_report_exists(pool, model.id, start, end).await? {
-            return Ok(None);
-        }
-        if store::count_predictions_between(pool, model.id, start, end).await? == 0 {
-            return Ok(None);
-        }
-        let previous = store::previous_scheduled_performance_status(pool, model.id, end).await?;
-        let report = reports::run(
-            pool,
-            model,
-            WindowSpec::Range {
-                since: start,
-                until: end,
-            },
-            settings,
-            Trigger::Schedule,
-        )
-        .await?;
-        Ok(Some((report, previous)))
-    }
-    .await;
-    let _ = sqlx::query("SELECT pg_advisory_unlock($1, $2)")
-        .bind(LOCK_NAMESPACE)
-        .bind(window_key)
-        .execute(&mut *lock_conn)
-        .await;
-    result
+    let (kind, trigger) = if matured {
+        (MATURED, Trigger::Matured)
+    } else {
+        (FRESH, Trigger::Schedule)
+    };
+    let spec = WindowSpec::Range {
+        since: start,
+        until: end,
+    };
+    schedule::report_once(pool, kind, model.id, start, end, || async {
+        Ok(reports::run(pool, model, spec, settings, trigger).await?)
+    })
+    .await
 }
 
-/// The alert: what changed and why (the report's notes name the failed tests).
-pub fn alert_body(model: &ModelVersion, report: &Report, previous: &str) -> serde_json::Value {
+/// The alert: what changed and why (the report's notes name the failed tests). `matured`:
+/// the report is of a matured cohort (trigger `matured`), else of a window that just ended.
+pub fn alert_body(
+    model: &ModelVersion,
+    report: &Report,
+    previous: &str,
+    matured: bool,
+) -> serde_json::Value {
     let m = &report.computed.metrics;
     let status = report.computed.status.as_str();
+    let trigger = if matured { "matured" } else { "schedule" };
     json!({
         "event": "performance_status_changed",
         "text": format!(
-            "scorewatch: performance status {previous} -> {status} for predictions of {} .. {} ({} labelled, ROC AUC {}): {}",
+            "scorewatch: performance status ({}) {previous} -> {status} for predictions of {} .. {} ({} labelled, ROC AUC {}): {}",
+            trigger,
             report.window_start.to_rfc3339(),
             report.window_end.to_rfc3339(),
             m.n_labelled,
@@ -136,6 +157,7 @@ pub fn alert_body(model: &ModelVersion, report: &Report, previous: &str) -> serd
         ),
         "report_id": report.id,
         "report_path": format!("/api/v1/performance/reports/{}", report.id),
+        "trigger": trigger,
         "model_version": model.id,
         "model_name": model.name,
         "window_start": report.window_start,

@@ -13,9 +13,16 @@ use crate::store::{self, ModelVersion, WindowSpec};
 /// Who asked for a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trigger {
+    /// `scorewatch drift` / `scorewatch performance`.
     Cli,
+    /// `POST /api/v1/{drift,performance}/run` or the dashboard's "run now".
     Api,
+    /// The scheduler of `serve`, when the window ends.
     Schedule,
+    /// Performance only: the scheduler again, once the window's outcomes have had time to
+    /// arrive (`serve --outcome-horizon`).
+    Matured,
+    /// `scorewatch simulate --backfill`.
     Backfill,
 }
 
@@ -25,6 +32,7 @@ impl Trigger {
             Trigger::Cli => "cli",
             Trigger::Api => "api",
             Trigger::Schedule => "schedule",
+            Trigger::Matured => "matured",
             Trigger::Backfill => "backfill",
         }
     }

@@ -168,6 +168,25 @@ pub async fn list_drift_reports(
     Ok(rows.into_iter().map(drift_report).collect())
 }
 
+/// The report that speaks for `model_version`'s drift now: the scheduled report of the
+/// newest window, or, when the scheduler never reported, the report of the newest window
+/// of any trigger (newest created first among equal windows). Not simply the newest
+/// created: a backfill or an on-demand run of an old window must not stand for today.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn headline_drift_report(
+    pool: &PgPool,
+    model_version: i64,
+) -> Result<Option<DriftReport>> {
+    let row = sqlx::query(&format!(
+        "SELECT {REPORT_COLUMNS} FROM drift_reports WHERE model_version = $1 \
+         ORDER BY (trigger = 'schedule') DESC, window_end DESC, id DESC LIMIT 1"
+    ))
+    .bind(model_version)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(drift_report))
+}
+
 /// A report with its features (most drifted first: smallest corrected p-value).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_drift_report(
@@ -213,41 +232,4 @@ pub async fn get_drift_report(
     })
     .collect();
     Ok(Some((drift_report(row), features)))
-}
-
-/// The status of the newest scheduled report of a model version before `window_end`
-/// (windows without enough predictions do not count).
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn previous_scheduled_status(
-    pool: &PgPool,
-    model_version: i64,
-    window_end: DateTime<Utc>,
-) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT status FROM drift_reports WHERE model_version = $1 AND trigger = 'schedule' \
-           AND status <> 'INSUFFICIENT_DATA' AND window_end < $2 ORDER BY window_end DESC LIMIT 1",
-    )
-    .bind(model_version)
-    .bind(window_end)
-    .fetch_optional(pool)
-    .await?)
-}
-
-/// Whether the scheduler already reported this window.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn scheduled_report_exists(
-    pool: &PgPool,
-    model_version: i64,
-    window_start: DateTime<Utc>,
-    window_end: DateTime<Utc>,
-) -> Result<bool> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM drift_reports WHERE model_version = $1 AND trigger = 'schedule' \
-           AND window_start = $2 AND window_end = $3)",
-    )
-    .bind(model_version)
-    .bind(window_start)
-    .bind(window_end)
-    .fetch_one(pool)
-    .await?)
 }

@@ -39,6 +39,7 @@ pub mod performance;
 pub mod pgarray;
 pub mod predictions;
 pub mod reference;
+pub mod scheduled;
 pub mod summaries;
 pub mod windows;
 
@@ -49,6 +50,7 @@ pub use outcomes::*;
 pub use performance::*;
 pub use predictions::*;
 pub use reference::*;
+pub use scheduled::*;
 pub use windows::*;
 
 /// Where the database is: a URL, or the embedded cluster's data directory.

@@ -53,7 +53,7 @@ pub struct PerformanceReport {
     #[serde(flatten)]
     pub metrics: Metrics,
     pub settings: Settings,
-    /// cli, api, schedule or backfill.
+    /// cli, api, schedule, matured (the scheduler again once outcomes matured) or backfill.
     pub trigger: String,
     pub created_at: DateTime<Utc>,
 }
@@ -149,6 +149,27 @@ pub async fn list_performance_reports(
     rows.into_iter().map(report_of).collect()
 }
 
+/// The report that speaks for `model_version`'s performance now: among the scheduler's
+/// reports (`schedule` and `matured`), the newest window with a conclusive status, else the
+/// newest window; when the scheduler never reported, the same among every report. Not
+/// simply the newest created: a window that just ended has almost no outcomes, and a
+/// backfill or an on-demand run of an old cohort must not stand for today.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn headline_performance_report(
+    pool: &PgPool,
+    model_version: i64,
+) -> Result<Option<PerformanceReport>> {
+    let row = sqlx::query(&format!(
+        "SELECT {REPORT_COLUMNS} FROM performance_reports WHERE model_version = $1 \
+         ORDER BY (trigger IN ('schedule', 'matured')) DESC, (status <> 'INSUFFICIENT_DATA') DESC, \
+                  window_end DESC, id DESC LIMIT 1"
+    ))
+    .bind(model_version)
+    .fetch_optional(pool)
+    .await?;
+    row.map(report_of).transpose()
+}
+
 /// A report with its grades (ascending), or None.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn get_performance_report(
@@ -185,42 +206,4 @@ pub async fn get_performance_report(
     })
     .collect();
     Ok(Some((report, grades)))
-}
-
-/// The status of the newest conclusive (not INSUFFICIENT_DATA) scheduled report of
-/// `model_version` whose window ended before `window_end`: what a new status is compared
-/// with before alerting.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn previous_scheduled_performance_status(
-    pool: &PgPool,
-    model_version: i64,
-    window_end: DateTime<Utc>,
-) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT status FROM performance_reports WHERE model_version = $1 AND trigger = 'schedule' \
-           AND status <> 'INSUFFICIENT_DATA' AND window_end < $2 ORDER BY window_end DESC LIMIT 1",
-    )
-    .bind(model_version)
-    .bind(window_end)
-    .fetch_optional(pool)
-    .await?)
-}
-
-/// Whether the scheduler already reported this window's performance.
-#[tracing::instrument(level = "debug", skip_all)]
-pub async fn scheduled_performance_report_exists(
-    pool: &PgPool,
-    model_version: i64,
-    window_start: DateTime<Utc>,
-    window_end: DateTime<Utc>,
-) -> Result<bool> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM performance_reports WHERE model_version = $1 \
-           AND trigger = 'schedule' AND window_start = $2 AND window_end = $3)",
-    )
-    .bind(model_version)
-    .bind(window_start)
-    .bind(window_end)
-    .fetch_one(pool)
-    .await?)
 }

@@ -136,7 +136,9 @@ pub async fn get_report(
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunRequest {
+    #[serde(default, deserialize_with = "super::schema::rfc3339_opt")]
     pub since: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "super::schema::rfc3339_opt")]
     pub until: Option<DateTime<Utc>>,
     /// The newest N predictions instead of a time range.
     pub last: Option<WholeI64>,
@@ -254,6 +256,7 @@ pub async fn run(
         .await
         .map_err(ApiError::from_store)?
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the report just stored is gone")))?;
+    crate::observability::metrics::refresh_report_gauges(&state.pool, model.id).await;
     Ok(Json(ReportWithFeatures { report, features }))
 }
 

@@ -133,7 +133,9 @@ pub async fn get_report(
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunRequest {
+    #[serde(default, deserialize_with = "super::schema::rfc3339_opt")]
     pub since: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "super::schema::rfc3339_opt")]
     pub until: Option<DateTime<Utc>>,
     pub last: Option<WholeI64>,
     pub warning_level: Option<f64>,
@@ -288,5 +290,6 @@ pub async fn run(
         .await
         .map_err(ApiError::from_store)?
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the report just stored is gone")))?;
+    crate::observability::metrics::refresh_report_gauges(&state.pool, state.model.version.id).await;
     Ok(Json(PerformanceReportWithGrades { report, grades }))
 }

@@ -45,6 +45,7 @@ pub async fn run(args: ServeArgs, logs: LogQueue) -> Result<()> {
         batch_body_limit: args.max_batch_body_mb.saturating_mul(1024 * 1024),
         require_keys: !args.no_auth,
         dashboard_sign_in: args.sign_in_policy(),
+        admin_key_file: (!args.no_auth).then(|| args.db.data_dir.admin_key().display().to_string()),
     };
     let sign_in = settings.dashboard_sign_in;
     let backup_dir = match (&args.backup_dir, args.no_backup) {
@@ -73,6 +74,7 @@ pub async fn run(args: ServeArgs, logs: LogQueue) -> Result<()> {
         }),
         performance_schedule: (!args.no_performance_schedule).then(|| PerformanceSchedule {
             every: args.performance_every,
+            outcome_horizon: args.outcome_horizon,
             settings: PerformanceSettings::default(),
             webhook: args.alert_webhook.clone(),
         }),

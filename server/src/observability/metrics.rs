@@ -9,6 +9,13 @@
 //! - `writer_queue_rows`, `writer_commit_duration_seconds`, `writer_rows_committed_total`,
 //!   `writer_commits_total`, `writer_commit_failures_total`, `backup_failures_total`
 //! - `log_events_dropped_total`
+//! - `active_model_version` (gauge: the served model version's id)
+//! - `drift_status{status}` and `performance_status{status}` (gauges: 1 for the status of
+//!   the report the overview shows, 0 for the others), `drift_share`,
+//!   `performance_roc_auc`
+//!
+//! Counters without labels are exposed from the start, at 0, so that an alert rule on them
+//! has a series to read before the first event.
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -85,6 +92,80 @@ fn describe() {
         "scorewatch_log_events_dropped_total",
         "Log events not shipped to api_logs because the database was slow or down"
     );
+    describe_gauge!(
+        "scorewatch_active_model_version",
+        "Id of the model version this server scores with"
+    );
+    describe_gauge!(
+        "scorewatch_drift_status",
+        "1 for the status of the newest window's scheduled drift report, 0 for the others"
+    );
+    describe_gauge!(
+        "scorewatch_drift_share",
+        "Share of drifted features in that drift report"
+    );
+    describe_gauge!(
+        "scorewatch_performance_status",
+        "1 for the status of the newest conclusive scheduled performance report, 0 for the others"
+    );
+    describe_gauge!(
+        "scorewatch_performance_roc_auc",
+        "Realised ROC AUC of that performance report"
+    );
+    for name in [
+        "scorewatch_writer_rows_committed_total",
+        "scorewatch_writer_commits_total",
+        "scorewatch_backup_failures_total",
+        "scorewatch_writer_commit_failures_total",
+        "scorewatch_log_events_dropped_total",
+    ] {
+        metrics::counter!(name).increment(0);
+    }
+}
+
+/// Statuses a drift or performance report can have: the label values of the status gauges.
+const STATUSES: [&str; 4] = ["OK", "WARNING", "ALERT", "INSUFFICIENT_DATA"];
+
+/// Sets `scorewatch_active_model_version`, and the drift and performance gauges from the
+/// reports the overview shows (`store::headline_drift_report` and
+/// `store::headline_performance_report`); with no report (or no realised AUC), every
+/// status gauge is 0 and the value gauges are NaN. Called at start and after each report the server stores.
+pub async fn refresh_report_gauges(pool: &sqlx::PgPool, model_version: i64) {
+    use scorewatch_core::store;
+    metrics_handle();
+    metrics::gauge!("scorewatch_active_model_version").set(model_version as f64);
+    let (drift, performance) = tokio::join!(
+        store::headline_drift_report(pool, model_version),
+        store::headline_performance_report(pool, model_version),
+    );
+    let set = |name: &'static str, status: Option<&str>| {
+        for s in STATUSES {
+            let on = if status == Some(s) { 1.0 } else { 0.0 };
+            metrics::gauge!(name, "status" => s).set(on);
+        }
+    };
+    match drift {
+        Ok(report) => {
+            set(
+                "scorewatch_drift_status",
+                report.as_ref().map(|r| r.status.as_str()),
+            );
+            let share = report.map_or(f64::NAN, |r| r.drift_share);
+            metrics::gauge!("scorewatch_drift_share").set(share);
+        }
+        Err(e) => tracing::warn!(error = %e, "drift status gauge not updated"),
+    }
+    match performance {
+        Ok(report) => {
+            set(
+                "scorewatch_performance_status",
+                report.as_ref().map(|r| r.status.as_str()),
+            );
+            let auc = report.and_then(|r| r.metrics.roc_auc).unwrap_or(f64::NAN);
+            metrics::gauge!("scorewatch_performance_roc_auc").set(auc);
+        }
+        Err(e) => tracing::warn!(error = %e, "performance status gauge not updated"),
+    }
 }
 
 /// `GET /metrics`: Prometheus text format.

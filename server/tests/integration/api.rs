@@ -217,8 +217,27 @@ async fn the_overview_page_is_server_rendered(pool: PgPool) {
     );
     assert!(html.contains(r#"data-testid="prediction-count""#));
 
+    // Using the dashboard counts as using the key (`keys list`'s "last used").
+    sqlx::query("UPDATE api_keys SET last_used_at = now() - interval '1 day' WHERE id = $1")
+        .bind(viewer_id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (status, _) = app.text(page(&token)).await;
+    assert_eq!(status, StatusCode::OK);
+    let used = access::list(&pool).await.unwrap();
+    let used = used
+        .iter()
+        .find(|k| k.id == viewer_id)
+        .unwrap()
+        .last_used_at;
+    assert!(used.unwrap() > chrono::Utc::now() - chrono::Duration::minutes(1));
+
     // Revoking the key ends the session.
-    assert!(access::revoke(&pool, &viewer_id.to_string()).await.unwrap());
+    assert!(matches!(
+        access::revoke(&pool, &viewer_id.to_string()).await.unwrap(),
+        access::Revoked::One { .. }
+    ));
     let (status, _) = app.text(page(&token)).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
 }
@@ -467,6 +486,9 @@ async fn predictions_are_listed_newest_first_filtered_and_paged(pool: PgPool) {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(got["id"], items[0]["id"]);
+    // Listed and read under the name predict answers with, too.
+    assert_eq!(got["prediction_id"], got["id"]);
+    assert_eq!(items[0]["prediction_id"], items[0]["id"]);
     let (status, _) = app
         .send(app.get("/api/v1/predictions/0190a4f3-0000-7000-8000-000000000000"))
         .await;
@@ -486,6 +508,24 @@ async fn predictions_are_listed_newest_first_filtered_and_paged(pool: PgPool) {
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {res}");
     }
+    // A time that is not RFC 3339 is named as such, in queries and in bodies.
+    for path in [
+        "/api/v1/predictions?since=yesterday",
+        "/api/v1/outcomes?until=yesterday",
+    ] {
+        let (status, res) = app.send(app.get(path)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {res}");
+        let message = res["error"].as_str().unwrap();
+        assert!(
+            message.contains("`yesterday` is not an RFC 3339 time"),
+            "{path}: {message}"
+        );
+    }
+    let (status, res) = app
+        .send(app.post("/api/v1/drift/run", r#"{"since": "yesterday"}"#))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{res}");
+    assert!(res["error"].as_str().unwrap().contains("RFC 3339"), "{res}");
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -502,9 +542,30 @@ async fn keys_and_roles_guard_the_api(pool: PgPool) {
         .await
         .unwrap();
     let (revoked_id, revoked) = access::create(&app.pool, "old", Role::Admin).await.unwrap();
-    assert!(access::revoke(&app.pool, &revoked_id.to_string())
-        .await
-        .unwrap());
+    // Every key's visible prefix starts `sw`: revoking by it is ambiguous and revokes none.
+    match access::revoke(&app.pool, "sw").await.unwrap() {
+        access::Revoked::Ambiguous(prefixes) => assert!(prefixes.len() >= 4, "{prefixes:?}"),
+        other => panic!("`sw` matches several keys, got {other:?}"),
+    }
+    assert_eq!(
+        access::revoke(&app.pool, "sw_nothing_like_it")
+            .await
+            .unwrap(),
+        access::Revoked::NoMatch
+    );
+    let listed = access::list(&app.pool).await.unwrap();
+    assert!(listed.iter().all(|k| k.revoked_at.is_none()));
+    let prefix = &listed.iter().find(|k| k.id == revoked_id).unwrap().prefix;
+    assert_eq!(
+        access::revoke(&app.pool, &prefix[..prefix.len() - 1])
+            .await
+            .unwrap(),
+        access::Revoked::One {
+            id: revoked_id,
+            prefix: prefix.clone()
+        },
+        "a unique beginning of the prefix is enough"
+    );
 
     let (status, headers, res) = app.send_full(post_as("/api/v1/predict", &body, None)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{res}");
@@ -946,4 +1007,190 @@ async fn dashboard_scoring_is_counted_in_the_metrics(pool: PgPool) {
         1.0
     );
     assert!(delta("scorewatch_prediction_probability_count", &[]) >= 1.0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn every_metric_the_readme_lists_is_exposed_with_its_type(pool: PgPool) {
+    let app = app(pool).await;
+    // One prediction, so that the histograms have a sample, and the report gauges.
+    let (status, _) = app
+        .send(app.post("/api/v1/predict", &application(1).to_string()))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    scorewatch::observability::metrics::refresh_report_gauges(
+        &app.pool,
+        app.state.model.version.id,
+    )
+    .await;
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"),
+    )
+    .unwrap();
+    let listed: Vec<(String, String)> = readme
+        .lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let name = cells
+                .get(1)?
+                .strip_prefix("`scorewatch_")?
+                .strip_suffix('`')?;
+            Some((format!("scorewatch_{name}"), cells.get(2)?.to_string()))
+        })
+        .collect();
+    assert!(
+        listed.len() >= 16,
+        "the README's table of metrics: {listed:?}"
+    );
+    let (_, text) = app.text(get_as("/metrics", None)).await;
+    for (name, kind) in &listed {
+        assert!(
+            text.contains(&format!("# TYPE {name} {kind}\n")),
+            "{name} ({kind}) is not exposed:\n{text}"
+        );
+    }
+    let version = app.state.model.version.id;
+    assert!(text.contains(&format!("scorewatch_active_model_version {version}\n")));
+    // No report yet: every status is 0.
+    assert!(
+        text.contains("scorewatch_drift_status{status=\"ALERT\"} 0\n"),
+        "{text}"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn values_outside_the_training_data_are_named_in_the_answer_and_still_scored(pool: PgPool) {
+    let app = app(pool).await;
+    let stats = scorewatch_core::store::reference_stats(&app.pool, app.state.model.version.id)
+        .await
+        .unwrap();
+    let stat = |name: &str| stats.iter().find(|s| s.feature == name).unwrap().clone();
+    let ext = stat("EXT_SOURCE_2");
+    let birth = stat("DAYS_BIRTH");
+    let body = json!({"applications": [
+        {"features": {"EXT_SOURCE_2": 5.0, "DAYS_BIRTH": 12000, "CODE_GENDER": 0.5, "FLAG_OWN_CAR": 1}},
+        {"features": {"EXT_SOURCE_2": ext.median, "DAYS_BIRTH": birth.median}},
+    ]})
+    .to_string();
+    let (status, res) = app.send(app.post("/api/v1/predict/batch", &body)).await;
+    assert_eq!(status, StatusCode::OK, "{res}");
+    let outside = res["results"][0]["outside_training_range"]
+        .as_array()
+        .unwrap();
+    let by_name = |name: &str| outside.iter().find(|o| o["feature"] == name).cloned();
+    let e = by_name("EXT_SOURCE_2").expect("EXT_SOURCE_2 = 5 is named");
+    assert_eq!(e["reason"], "above_max");
+    assert_eq!(e["value"], json!(5.0));
+    assert_eq!(e["training_max"].as_f64(), ext.max);
+    assert_eq!(e["training_min"].as_f64(), ext.min);
+    assert_eq!(by_name("DAYS_BIRTH").unwrap()["reason"], "above_max");
+    let gender = by_name("CODE_GENDER").expect("a code of 0.5 is named");
+    assert_eq!(gender["reason"], "unseen_value");
+    assert_eq!(gender["training_values"], json!([0.0, 1.0]));
+    assert!(
+        by_name("FLAG_OWN_CAR").is_none(),
+        "1 is a value the flag took"
+    );
+    assert_eq!(outside.len(), 3, "{outside:?}");
+    // Typical values: nothing to say.
+    assert_eq!(res["results"][1]["outside_training_range"], json!([]));
+    // Both were scored and stored.
+    let id = res["results"][0]["prediction_id"].as_str().unwrap();
+    let (status, _) = app
+        .send(app.get(&format!("/api/v1/predictions/{id}")))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+/// A user's mistake on a page is a 4xx with a message that says what to do, counted under
+/// the server function's stable route name; a page a role may not use answers 403.
+#[sqlx::test(migrations = "../migrations")]
+async fn page_mistakes_answer_4xx_under_stable_routes(pool: PgPool) {
+    use leptos::server_fn::ServerFn;
+    let app = app(pool.clone()).await;
+    let (_, officer) = access::create(&pool, "officer", Role::Officer)
+        .await
+        .unwrap();
+    let (_, viewer) = access::create(&pool, "viewer", Role::Viewer).await.unwrap();
+    let session = |key: String| {
+        let pool = pool.clone();
+        async move { access::sign_in(&pool, &key).await.unwrap().unwrap().1 }
+    };
+    let (officer, viewer) = (session(officer).await, session(viewer).await);
+    assert_eq!(
+        app::pages::score::ScoreApplication::PATH,
+        "/api/score_application"
+    );
+    let score = |token: &str, input: Value| {
+        Request::post(app::pages::score::ScoreApplication::PATH)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "application/json")
+            .header(header::COOKIE, format!("scorewatch_session={token}"))
+            .body(Body::from(json!({ "input": input }).to_string()))
+            .unwrap()
+    };
+    let (_, before) = app.text(get_as("/metrics", None)).await;
+    let before = samples(&before);
+    for (input, says) in [
+        (
+            json!({"fields": [["EXT_SOURCE_2", "high"]], "json": ""}),
+            "EXT_SOURCE_2: `high` is not a number",
+        ),
+        (
+            json!({"fields": [], "json": "{\"NO_SUCH_FEATURE\": 1}"}),
+            "unknown features: NO_SUCH_FEATURE",
+        ),
+        (json!({"fields": [], "json": "{not json"}), "JSON"),
+    ] {
+        let (status, text) = app.text(score(&officer, input.clone())).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{input}: {text}");
+        assert!(text.contains(says), "{input}: {text}");
+    }
+    let ok = json!({"fields": [["EXT_SOURCE_2", "0.5"]], "json": ""});
+    let (status, text) = app.text(score(&viewer, ok)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{text}");
+    assert!(text.contains("may not score"), "{text}");
+    assert_eq!(app.stored().await, 0, "nothing was stored");
+
+    // The overview's custom range without dates.
+    let overview = Request::post(app::pages::overview::GetOverview::PATH)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("scorewatch_session={officer}"))
+        .body(Body::from("range=custom&from=&to="))
+        .unwrap();
+    let (status, text) = app.text(overview).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{text}");
+    assert!(text.contains("choose the start and the end"), "{text}");
+
+    // A viewer opening /score gets the page's refusal as a 403.
+    let page = Request::get("/score")
+        .header(header::COOKIE, format!("scorewatch_session={viewer}"))
+        .body(Body::empty())
+        .unwrap();
+    let (status, html) = app.text(page).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(html.contains("may not score"), "{html}");
+
+    let (_, text) = app.text(get_as("/metrics", None)).await;
+    let after = samples(&text);
+    let delta = |contains: &[&str]| {
+        sample(&after, "scorewatch_http_requests_total", contains)
+            - sample(&before, "scorewatch_http_requests_total", contains)
+    };
+    assert_eq!(
+        delta(&["route=\"/api/score_application\"", "status=\"422\""]),
+        3.0
+    );
+    assert_eq!(
+        delta(&["route=\"/api/score_application\"", "status=\"403\""]),
+        1.0
+    );
+    assert!(
+        !text.contains("route=\"/api/score_application1"),
+        "no hashed names"
+    );
+    assert_eq!(
+        delta(&["status=\"500\""]),
+        0.0,
+        "no user mistake counts as a server error"
+    );
 }

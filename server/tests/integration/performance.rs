@@ -345,3 +345,90 @@ async fn without_a_holdout_nothing_is_estimated_and_the_report_says_why(pool: Pg
         "{notes:?}"
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_scheduler_reports_a_window_once_when_it_ends_and_once_matured(pool: PgPool) {
+    use chrono::{Duration, DurationRound, Utc};
+    use scorewatch::performance_scheduler::{alert_body, report_window};
+    use scorewatch_core::performance::report::Settings;
+
+    let app = app(pool).await;
+    let rows = score_test_rows(&app, 600).await;
+    let hour = Duration::hours(1);
+    let start = Utc::now().duration_trunc(hour).unwrap() - hour;
+    let end = start + hour * 3;
+    let model = &app.state.model.version;
+    let settings = Settings::default();
+
+    // When the window ends no outcome is known yet. Two servers at the same moment: one
+    // reports, the other does nothing; nor does a later try.
+    let (a, b) = tokio::join!(
+        report_window(&app.pool, model, start, end, &settings, false),
+        report_window(&app.pool, model, start, end, &settings, false),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert!(a.is_some() != b.is_some(), "exactly one server reports");
+    let (fresh, previous) = a.or(b).unwrap();
+    assert_eq!(previous, None);
+    assert_eq!(fresh.computed.metrics.n_labelled, 0);
+    assert_eq!(fresh.computed.status.as_str(), "INSUFFICIENT_DATA");
+    let again = report_window(&app.pool, model, start, end, &settings, false).await;
+    assert!(
+        again.unwrap().is_none(),
+        "a reported window is not reported again"
+    );
+
+    // The outcomes arrive; the matured report of the same window is a report of its own.
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|(id, _, _, d)| json!({"prediction_id": id, "defaulted": d}))
+        .collect();
+    let (status, res) = app
+        .send(app.post(
+            "/api/v1/outcomes",
+            &json!({ "outcomes": items }).to_string(),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{res}");
+    let (matured, previous) = report_window(&app.pool, model, start, end, &settings, true)
+        .await
+        .unwrap()
+        .expect("the matured window is reported");
+    assert_eq!(
+        previous, None,
+        "fresh reports are not what a matured one compares with"
+    );
+    assert_eq!(matured.computed.metrics.n_labelled, rows.len() as u64);
+    let status = matured.computed.status.as_str();
+    assert_ne!(status, "INSUFFICIENT_DATA");
+    let again = report_window(&app.pool, model, start, end, &settings, true).await;
+    assert!(again.unwrap().is_none());
+
+    // A later matured window compares with the last conclusive matured one.
+    let (_, previous) = report_window(&app.pool, model, start, end + hour, &settings, true)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(previous.as_deref(), Some(status));
+
+    let (code, listed) = app
+        .send(app.get("/api/v1/performance/reports?limit=10"))
+        .await;
+    assert_eq!(code, StatusCode::OK, "{listed}");
+    let triggers: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["trigger"].as_str().unwrap())
+        .collect();
+    assert_eq!(triggers.iter().filter(|t| **t == "schedule").count(), 1);
+    assert_eq!(triggers.iter().filter(|t| **t == "matured").count(), 2);
+
+    let body = alert_body(model, &matured, "ALERT", true);
+    assert_eq!(body["trigger"], "matured");
+    assert_eq!(body["status"], status);
+    assert!(body["text"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("(matured) ALERT -> {status}")));
+}
