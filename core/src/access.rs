@@ -137,18 +137,45 @@ pub async fn list(pool: &PgPool) -> Result<Vec<KeyInfo>> {
         .collect()
 }
 
-/// Revokes the key with this id or visible prefix. Returns false if no active key matched.
-pub async fn revoke(pool: &PgPool, id_or_prefix: &str) -> Result<bool> {
+/// What [`revoke`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revoked {
+    /// The one active key that matched, by id and visible prefix, is revoked.
+    One { id: i64, prefix: String },
+    /// No active key has this id or a visible prefix starting so.
+    NoMatch,
+    /// Several active keys match (their visible prefixes); none was revoked.
+    Ambiguous(Vec<String>),
+}
+
+/// Revokes the active key with this id, or whose visible prefix starts with `id_or_prefix`
+/// (`sw_1a2b` for `sw_1a2b3c4d`), if exactly one matches.
+pub async fn revoke(pool: &PgPool, id_or_prefix: &str) -> Result<Revoked> {
     let id: Option<i64> = id_or_prefix.parse().ok();
-    let done = sqlx::query(
-        "UPDATE api_keys SET revoked_at = now() \
-         WHERE revoked_at IS NULL AND (id = $1 OR prefix = $2)",
+    let mut tx = pool.begin().await?;
+    let matches: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT id, prefix FROM api_keys WHERE revoked_at IS NULL \
+           AND (id = $1 OR starts_with(prefix, $2)) ORDER BY id FOR UPDATE",
     )
     .bind(id)
     .bind(id_or_prefix)
-    .execute(pool)
+    .fetch_all(&mut *tx)
     .await?;
-    Ok(done.rows_affected() > 0)
+    let (id, prefix) = match matches.as_slice() {
+        [] => return Ok(Revoked::NoMatch),
+        [(id, prefix)] => (*id, prefix.clone()),
+        many => {
+            return Ok(Revoked::Ambiguous(
+                many.iter().map(|(_, p)| p.clone()).collect(),
+            ))
+        }
+    };
+    sqlx::query("UPDATE api_keys SET revoked_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Revoked::One { id, prefix })
 }
 
 /// Number of keys not revoked.
@@ -265,9 +292,18 @@ pub async fn sign_in(pool: &PgPool, key: &str) -> Result<Option<(Caller, String)
 
 /// Whose session a token is: None when unknown, expired, or its key was revoked.
 pub async fn session_caller(pool: &PgPool, token: &str) -> Result<Option<Caller>> {
+    // The key counts as used (`keys list`'s "last used"), written at most every 10 seconds
+    // per key, as the API's key cache does.
     let row = sqlx::query(
-        "SELECT k.id, k.name, k.role FROM dashboard_sessions s JOIN api_keys k ON k.id = s.key_id \
-          WHERE s.token_hash = $1 AND s.expires_at > now() AND k.revoked_at IS NULL",
+        "WITH caller AS ( \
+           SELECT k.id, k.name, k.role, k.last_used_at FROM dashboard_sessions s \
+             JOIN api_keys k ON k.id = s.key_id \
+            WHERE s.token_hash = $1 AND s.expires_at > now() AND k.revoked_at IS NULL), \
+         touched AS ( \
+           UPDATE api_keys SET last_used_at = now() WHERE id IN ( \
+             SELECT id FROM caller \
+              WHERE last_used_at IS NULL OR last_used_at < now() - interval '10 seconds')) \
+         SELECT id, name, role FROM caller",
     )
     .bind(hash(token))
     .fetch_optional(pool)

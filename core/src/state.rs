@@ -21,6 +21,9 @@ pub struct ApiSettings {
     pub require_keys: bool,
     /// Who must sign in to the dashboard.
     pub dashboard_sign_in: DashboardSignIn,
+    /// Where the first start saved the admin key (`<data-dir>/admin-key`), as the sign-in
+    /// page names it; None when the server runs without keys.
+    pub admin_key_file: Option<String>,
 }
 
 /// Who must sign in to the dashboard (with an API key of role viewer, officer or admin).
@@ -55,6 +58,7 @@ impl Default for ApiSettings {
             batch_body_limit: 256 * 1024 * 1024,
             require_keys: true,
             dashboard_sign_in: DashboardSignIn::Always,
+            admin_key_file: Some(".scorewatch/admin-key".into()),
         }
     }
 }

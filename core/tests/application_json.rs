@@ -64,15 +64,26 @@ fn json_errors_and_batches() {
     ] {
         assert!(Application::from_json(bad.as_bytes(), &m).is_err(), "{bad}");
     }
-    let batch = r#"{"applications": [{"features": {"EXT_SOURCE_2": 0.1}}, {"features": {"NOPE": 1}}, {"sk_id_curr": 3}]}"#;
+    let batch = r#"{"applications": [{"features": {"EXT_SOURCE_2": 0.1}}, {"features": {"NOPE": 1}}, {"sk_id_curr": 3}, {"features": {"ZZZ": 1, "EXT_SOURCE_2": "high", "AAA": 2}}]}"#;
     let parsed = Application::batch_from_json(batch.as_bytes(), &m).unwrap();
-    assert_eq!(parsed.len(), 3);
+    assert_eq!(parsed.len(), 4);
     assert!(parsed[0].is_ok());
     assert_eq!(
         parsed[1],
-        Err(ValidationError::UnknownFeatures(vec!["NOPE".into()]))
+        Err(ValidationError {
+            unknown: vec!["NOPE".into()],
+            not_numeric: vec![],
+        })
     );
     assert_eq!(parsed[2].as_ref().unwrap().sk_id_curr(), Some(3));
+    // Every problem is named, not only the first kind.
+    let both = parsed[3].clone().unwrap_err();
+    assert_eq!(both.unknown, ["AAA", "ZZZ"]);
+    assert_eq!(both.not_numeric, ["EXT_SOURCE_2"]);
+    assert_eq!(
+        both.to_string(),
+        "unknown features: AAA, ZZZ; features must be finite numbers or null: EXT_SOURCE_2"
+    );
     assert!(Application::batch_from_json(br#"{"apps": []}"#, &m).is_err());
     assert!(Application::batch_from_json(br#"{}"#, &m).is_err());
 }

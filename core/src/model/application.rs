@@ -66,14 +66,33 @@ pub fn optional_whole_i64<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<
     Ok(Option::<WholeI64>::deserialize(d)?.map(|w| w.0))
 }
 
-/// Why an application was rejected; each names the offending features.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ValidationError {
-    #[error("unknown features: {}", .0.join(", "))]
-    UnknownFeatures(Vec<String>),
-    #[error("features must be finite numbers or null: {}", .0.join(", "))]
-    NotNumeric(Vec<String>),
+/// Why an application was rejected: every offending feature, by kind of problem, each list
+/// in alphabetical order (at least one is not empty).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ValidationError {
+    /// Names the model does not have.
+    pub unknown: Vec<String>,
+    /// Features whose value is not a finite number or null.
+    pub not_numeric: Vec<String>,
 }
+
+impl std::fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        if !self.unknown.is_empty() {
+            parts.push(format!("unknown features: {}", self.unknown.join(", ")));
+        }
+        if !self.not_numeric.is_empty() {
+            parts.push(format!(
+                "features must be finite numbers or null: {}",
+                self.not_numeric.join(", ")
+            ));
+        }
+        f.write_str(&parts.join("; "))
+    }
+}
+
+impl std::error::Error for ValidationError {}
 
 /// A valid application: features in model order, NaN where a value was missing or null.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,11 +143,11 @@ impl<'m> Collector<'m> {
         // Named in alphabetical order, whatever the order in the request.
         self.unknown.sort_unstable();
         self.not_numeric.sort_unstable();
-        if !self.unknown.is_empty() {
-            return Err(ValidationError::UnknownFeatures(self.unknown));
-        }
-        if !self.not_numeric.is_empty() {
-            return Err(ValidationError::NotNumeric(self.not_numeric));
+        if !self.unknown.is_empty() || !self.not_numeric.is_empty() {
+            return Err(ValidationError {
+                unknown: self.unknown,
+                not_numeric: self.not_numeric,
+            });
         }
         let n_missing = self.features.iter().filter(|v| v.is_nan()).count();
         Ok(Application {

@@ -10,7 +10,8 @@
 //!   the use case every way of scoring goes through;
 //! - [`registry`] — registering a model version with its training reference, loading the
 //!   active one;
-//! - [`roc_auc`] — ROC AUC of scores against labels.
+//! - [`roc_auc`] — ROC AUC of scores against labels;
+//! - [`training_range`] — what the model saw in training, to flag values outside it.
 
 pub mod application;
 pub mod booster;
@@ -19,3 +20,4 @@ pub mod predict;
 pub mod prediction;
 pub mod registry;
 pub mod roc_auc;
+pub mod training_range;

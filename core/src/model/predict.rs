@@ -179,6 +179,8 @@ pub struct Decided {
     pub inference_time_ms: f64,
     /// Features the application left missing (NaN).
     pub n_missing_features: usize,
+    /// Features whose value lies outside what the model saw in training, in model order.
+    pub outside_training: Vec<crate::model::training_range::OutsideTraining>,
 }
 
 /// What [`score_and_store`] did: each application's stored (committed) decision, in
@@ -252,6 +254,7 @@ pub async fn score_and_store(
                 model_version: p.model_version,
                 inference_time_ms: p.inference_time_ms,
                 n_missing_features: a.n_missing(),
+                outside_training: active.training.check(a.features()),
             })
             .collect();
         Ok((

@@ -195,6 +195,8 @@ pub async fn ensure_model(pool: &PgPool, artifacts_dir: &Path) -> Result<Option<
 pub struct ActiveModel {
     pub version: ModelVersion,
     pub model: Model,
+    /// What the model saw in training, to flag application values outside it.
+    pub training: crate::model::training_range::TrainingRange,
 }
 
 impl std::fmt::Debug for ActiveModel {
@@ -215,5 +217,10 @@ pub async fn load_active(pool: &PgPool) -> Result<Option<Arc<ActiveModel>>> {
     // The text is only needed to build the booster; don't keep megabytes of it around.
     let text = std::mem::take(&mut version.model_text);
     let model = tokio::task::spawn_blocking(move || Model::from_text(&text, threshold)).await??;
-    Ok(Some(Arc::new(ActiveModel { version, model })))
+    let training = store::training_ranges(pool, version.id).await?;
+    Ok(Some(Arc::new(ActiveModel {
+        version,
+        model,
+        training,
+    })))
 }

@@ -190,6 +190,42 @@ pub async fn reference_samples(
         .collect()
 }
 
+/// The training ranges of a model version's features, in model order (see
+/// [`crate::model::training_range`]); empty when the version has no reference.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn training_ranges(
+    pool: &PgPool,
+    model_version: i64,
+) -> Result<crate::model::training_range::TrainingRange> {
+    use crate::model::training_range::{FeatureRange, TrainingRange, MAX_CATEGORIES};
+    let rows = sqlx::query(
+        "SELECT feature, min, max, n_distinct, \
+                CASE WHEN n_distinct <= $2 THEN sorted_sample END AS sample \
+           FROM training_reference WHERE model_version = $1 ORDER BY position",
+    )
+    .bind(model_version)
+    .bind(MAX_CATEGORIES as i32)
+    .fetch_all(pool)
+    .await
+    .context("reading training ranges")?;
+    let mut names = Vec::with_capacity(rows.len());
+    let mut features = Vec::with_capacity(rows.len());
+    for r in rows {
+        let sample = match r.get::<Option<Vec<u8>>, _>("sample") {
+            Some(bytes) => crate::codec::decode_values(&bytes)?,
+            None => Vec::new(),
+        };
+        names.push(r.get::<String, _>("feature"));
+        features.push(FeatureRange::from_reference(
+            r.get("min"),
+            r.get("max"),
+            r.get::<i32, _>("n_distinct").max(0) as usize,
+            &sample,
+        ));
+    }
+    Ok(TrainingRange::new(names, features))
+}
+
 /// The sorted non-missing reference sample of one feature.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn reference_sample(

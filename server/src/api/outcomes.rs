@@ -43,6 +43,7 @@ struct OutcomeItem {
     prediction_id: Option<Uuid>,
     sk_id_curr: Option<WholeI64>,
     defaulted: bool,
+    #[serde(default, deserialize_with = "super::schema::rfc3339_opt")]
     observed_at: Option<DateTime<Utc>>,
 }
 
@@ -269,8 +270,10 @@ pub struct OutcomesQuery {
     /// Only this client.
     sk_id_curr: Option<i64>,
     /// Recorded at or after (RFC 3339).
+    #[serde(default, deserialize_with = "super::schema::rfc3339_opt")]
     since: Option<DateTime<Utc>>,
     /// Recorded before (RFC 3339).
+    #[serde(default, deserialize_with = "super::schema::rfc3339_opt")]
     until: Option<DateTime<Utc>>,
 }
 

@@ -81,6 +81,11 @@ pub struct PredictionResponse {
     pub inference_time_ms: f64,
     /// Features absent or null in the request, scored as missing.
     pub n_missing_features: usize,
+    /// Features whose value lies outside what the model saw in training (below the
+    /// smallest or above the largest training value, or, for a feature with at most 10
+    /// training values, none of them), in model order; empty when none. The application
+    /// is scored and stored all the same.
+    pub outside_training_range: Vec<scorewatch_core::model::training_range::OutsideTraining>,
     /// Present with `?explain=true`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<Explanation>,
@@ -259,6 +264,7 @@ async fn score_and_store(
             model_version: d.model_version,
             inference_time_ms: d.inference_time_ms,
             n_missing_features: d.n_missing_features,
+            outside_training_range: d.outside_training,
             explanation: explanations.as_mut().and_then(Iterator::next),
         })
         .collect();

@@ -27,8 +27,10 @@ const MAX_LIMIT: i64 = 1_000;
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Created at or after (RFC 3339).
+    #[serde(default, deserialize_with = "super::schema::rfc3339_opt")]
     since: Option<DateTime<Utc>>,
     /// Created before (RFC 3339).
+    #[serde(default, deserialize_with = "super::schema::rfc3339_opt")]
     until: Option<DateTime<Utc>>,
     #[param(schema_with = decision_schema)]
     decision: Option<String>,
@@ -71,6 +73,8 @@ fn page_cursor(cursor: &str) -> Option<PageCursor> {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PredictionItem {
     pub id: Uuid,
+    /// The same as `id`: the name `POST /api/v1/predict` answers with.
+    pub prediction_id: Uuid,
     pub created_at: DateTime<Utc>,
     pub model_version: i64,
     pub sk_id_curr: Option<i64>,
@@ -207,6 +211,7 @@ async fn with_names(
         .iter()
         .map(|p| PredictionItem {
             id: p.id,
+            prediction_id: p.id,
             created_at: p.created_at,
             model_version: p.model_version,
             sk_id_curr: p.sk_id_curr,

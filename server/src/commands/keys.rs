@@ -44,12 +44,20 @@ pub async fn run(cmd: KeysCommand) -> Result<()> {
         }
         KeysCommand::Revoke { db, key } => {
             let database = db.open().await?;
-            if !access::revoke(&database.pool, &key).await? {
-                anyhow::bail!(
+            match access::revoke(&database.pool, &key).await? {
+                access::Revoked::One { id, prefix } => println!(
+                    "revoked key {id} ({prefix}); running servers refuse it within 10 seconds"
+                ),
+                access::Revoked::NoMatch => anyhow::bail!(
                     "no active key has id or prefix {key:?} (see `scorewatch keys list`)"
-                );
+                ),
+                access::Revoked::Ambiguous(prefixes) => anyhow::bail!(
+                    "{key:?} is ambiguous: it starts {} active keys ({}); give more of the \
+                     prefix or the key's id (see `scorewatch keys list`)",
+                    prefixes.len(),
+                    prefixes.join(", ")
+                ),
             }
-            println!("revoked {key}; running servers refuse it within 10 seconds");
         }
     }
     Ok(())

@@ -9,7 +9,8 @@ use scorewatch_core::drift::reports;
 use super::spinner;
 use crate::config::ReportArgs;
 
-/// Writes report `--id` to `--out` (default `drift-report-<id>.html`).
+/// Writes report `--id` to `--out` (default `drift-report-<id>.html` in the current
+/// directory) and prints the file's absolute path.
 pub async fn run(args: ReportArgs) -> Result<()> {
     let database = args.db.open().await?;
     let bar = spinner("reading the report and its window");
@@ -25,9 +26,11 @@ pub async fn run(args: ReportArgs) -> Result<()> {
         .out
         .unwrap_or_else(|| PathBuf::from(format!("drift-report-{}.html", args.id)));
     std::fs::write(&out, &html).with_context(|| format!("writing {}", out.display()))?;
+    // The full path: without --out the file lands in the current directory.
+    let shown = std::path::absolute(&out).unwrap_or(out);
     println!(
         "wrote {} ({:.0} KB)",
-        out.display(),
+        shown.display(),
         html.len() as f64 / 1024.0
     );
     Ok(())
