@@ -35,9 +35,24 @@ pub fn sign_in_required(
     policy.required(FORWARDING.iter().any(|h| headers.contains_key(*h)))
 }
 
-/// The caller of the current request, checked against `need`. Errors say what to do.
+/// The caller of the current request, checked against `need`. Errors say what to do, and
+/// the response answers 401 (not signed in) or 403 (the role may not).
 #[cfg(feature = "ssr")]
 pub async fn require(need: Need) -> Result<UserView, ServerFnError> {
+    check(need, true).await
+}
+
+/// [`require`]; a refusal sets the response's status only when `report` (asking who is
+/// signed in is not a refused request).
+#[cfg(feature = "ssr")]
+async fn check(need: Need, report: bool) -> Result<UserView, ServerFnError> {
+    let refuse = |status: http::StatusCode, message: String| {
+        if report {
+            crate::user_error(status, message)
+        } else {
+            ServerFnError::new(message)
+        }
+    };
     use scorewatch_core::access::{self, Permission};
     use scorewatch_core::state::AppState;
     let state = expect_context::<AppState>();
@@ -63,8 +78,9 @@ pub async fn require(need: Need) -> Result<UserView, ServerFnError> {
         None => None,
     };
     let Some(caller) = caller else {
-        return Err(ServerFnError::new(
-            "not signed in (or the session ended): sign in again at /login",
+        return Err(refuse(
+            http::StatusCode::UNAUTHORIZED,
+            "not signed in (or the session ended): sign in again at /login".into(),
         ));
     };
     let (permission, what) = match need {
@@ -76,10 +92,10 @@ pub async fn require(need: Need) -> Result<UserView, ServerFnError> {
         Need::Admin => (Permission::Admin, "do this (admins only)"),
     };
     if !caller.role.allows(permission) {
-        return Err(ServerFnError::new(format!(
-            "your role ({}) may not {what}",
-            caller.role
-        )));
+        return Err(refuse(
+            http::StatusCode::FORBIDDEN,
+            format!("your role ({}) may not {what}", caller.role),
+        ));
     }
     Ok(UserView {
         name: caller.name,
@@ -89,13 +105,13 @@ pub async fn require(need: Need) -> Result<UserView, ServerFnError> {
 }
 
 /// Who is using the dashboard; None when nobody is signed in.
-#[server]
+#[server(endpoint = "current_user")]
 pub async fn current_user() -> Result<Option<UserView>, ServerFnError> {
-    Ok(require(Need::Read).await.ok())
+    Ok(check(Need::Read, false).await.ok())
 }
 
 /// Signs in with an API key; sets the session cookie and returns where to go next.
-#[server]
+#[server(endpoint = "sign_in")]
 pub async fn sign_in(key: String, next: String) -> Result<String, ServerFnError> {
     use scorewatch_core::access::{self, Role, SESSION_COOKIE, SESSION_HOURS};
     use scorewatch_core::state::AppState;
@@ -135,7 +151,7 @@ pub async fn sign_in(key: String, next: String) -> Result<String, ServerFnError>
 }
 
 /// Ends the session and clears the cookie.
-#[server]
+#[server(endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), ServerFnError> {
     use scorewatch_core::access::{self, SESSION_COOKIE};
     use scorewatch_core::state::AppState;

@@ -284,7 +284,7 @@ pub fn score_histogram(approved: &[i64], refused: &[i64], threshold: f64) -> Cha
         )
 }
 
-/// Decision split as a ring.
+/// Decision split as a ring, each slice labelled with its count and share.
 pub fn decision_split(n_approved: i64, n_refused: i64) -> Chart {
     let slice = |n: i64, name: &str, colour: &str| {
         DataPointItem::new(n)
@@ -298,6 +298,7 @@ pub fn decision_split(n_approved: i64, n_refused: i64) -> Chart {
             Pie::new()
                 .name("decisions")
                 .radius(vec!["45%", "70%"])
+                .label(charming::element::Label::new().formatter("{b}\n{c} ({d}%)"))
                 .data(vec![
                     slice(n_approved, "APPROVED", colour::APPROVED),
                     slice(n_refused, "REFUSED", colour::REFUSED),
@@ -337,8 +338,15 @@ pub fn horizontal_bars(
         .series(Bar::new().data(data))
 }
 
-/// Drift share per report (oldest first) over the OK / WARNING / ALERT bands.
-pub fn drift_share_chart(labels: Vec<String>, shares: Vec<f64>, warning: f64, alert: f64) -> Chart {
+/// Drift share per window (in the order given: oldest window end first) over the OK /
+/// WARNING / ALERT bands; `which` names the reports plotted (e.g. "scheduled") in the title.
+pub fn drift_share_chart(
+    which: &str,
+    labels: Vec<String>,
+    shares: Vec<f64>,
+    warning: f64,
+    alert: f64,
+) -> Chart {
     use charming::element::MarkArea;
     use charming::element::MarkAreaData;
     let band = |from: f64, to: f64, name: &str| {
@@ -357,13 +365,15 @@ pub fn drift_share_chart(labels: Vec<String>, shares: Vec<f64>, warning: f64, al
     };
     let percent: Vec<f64> = shares.iter().map(|s| (1000.0 * s).round() / 10.0).collect();
     let top = percent.iter().copied().fold(100.0 * alert + 10.0, f64::max);
-    base("Share of drifted features per report (%)")
+    base(&format!("Share of drifted features (%), {which} reports"))
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
         .x_axis(category_axis(labels, "window end (UTC)"))
         .y_axis(value_axis("% drifted").min(0).max(top.min(100.0).ceil()))
         .series(
             Line::new()
                 .name("drift share")
+                .show_symbol(true)
+                .symbol_size(5)
                 .item_style(ItemStyle::new().color(colour::BRAND))
                 .data(percent)
                 .mark_area(area(0.0, warning, "OK", colour::OK)),
@@ -381,10 +391,12 @@ pub fn drift_share_chart(labels: Vec<String>, shares: Vec<f64>, warning: f64, al
         )
 }
 
-/// ROC AUC per report (oldest first): the realised AUC with its 95% confidence band, the
-/// CBPE estimate (dashed: an estimate, not an observation) and, as a line across, the AUC at
-/// initial validation.
+/// ROC AUC per report (in the order given: oldest cohort first): the realised AUC with its
+/// 95% confidence band, the CBPE estimate (dashed: an estimate, not an observation) and, as
+/// a line across, the AUC at initial validation; `which` names the reports plotted in the
+/// title.
 pub fn auc_chart(
+    which: &str,
     labels: Vec<String>,
     realised: Vec<Option<f64>>,
     ci_low: Vec<Option<f64>>,
@@ -435,7 +447,7 @@ pub fn auc_chart(
                 )]),
         );
     }
-    base("ROC AUC per cohort")
+    base(&format!("ROC AUC per cohort, {which} reports"))
         .tooltip(Tooltip::new().trigger(Trigger::Axis))
         .legend(Legend::new().bottom(0))
         .x_axis(category_axis(labels, "cohort end (UTC)"))
@@ -775,6 +787,10 @@ mod tests {
         let o = option(&decision_split(30, 10));
         let pie = find(&o, "pie", "decisions").expect("a pie");
         assert_eq!(pie["radius"], json!(["45%", "70%"]));
+        assert_eq!(
+            pie["label"]["formatter"], "{b}\n{c} ({d}%)",
+            "each slice shows its count and percentage"
+        );
         let slices = pie["data"].as_array().expect("slices");
         assert_eq!(slices.len(), 2);
         assert_eq!(slices[0]["name"], "APPROVED");
@@ -808,6 +824,7 @@ mod tests {
     #[test]
     fn auc_chart_draws_the_estimate_dashed_and_the_initial_auc_across() {
         let o = option(&auc_chart(
+            "matured",
             labels(2),
             vec![Some(0.86), None],
             vec![Some(0.8), None],
@@ -846,6 +863,7 @@ mod tests {
     #[test]
     fn drift_share_chart_shows_percentages_over_the_status_bands() {
         let o = option(&drift_share_chart(
+            "scheduled",
             vec!["d1".into(), "d2".into()],
             vec![0.12345, 0.5],
             0.2,
@@ -884,10 +902,22 @@ mod tests {
         }
 
         // Small shares: the axis still shows the ALERT band's start.
-        let o = option(&drift_share_chart(vec!["d1".into()], vec![0.0], 0.2, 0.4));
+        let o = option(&drift_share_chart(
+            "scheduled",
+            vec!["d1".into()],
+            vec![0.0],
+            0.2,
+            0.4,
+        ));
         assert_eq!(o["yAxis"]["max"].as_f64(), Some(50.0));
         // Never past 100 %.
-        let o = option(&drift_share_chart(vec!["d1".into()], vec![1.0], 0.2, 0.95));
+        let o = option(&drift_share_chart(
+            "scheduled",
+            vec!["d1".into()],
+            vec![1.0],
+            0.2,
+            0.95,
+        ));
         assert_eq!(o["yAxis"]["max"].as_f64(), Some(100.0));
     }
 

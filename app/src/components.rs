@@ -97,3 +97,116 @@ pub fn RunNowHeader(
         }}
     }
 }
+
+/// The features of a scored application that lie outside what the model saw in training
+/// (nothing when there are none): the score still stands, but rests on values the model
+/// never learned from.
+#[component]
+pub fn OutsideTrainingNotice(items: Vec<crate::dto::OutsideView>) -> impl IntoView {
+    (!items.is_empty()).then(|| {
+        let n = items.len();
+        view! {
+            <div class="notice warn" role="status" data-testid="outside-training">
+                <strong>
+                    {if n == 1 {
+                        "1 feature lies outside what the model saw in training".to_owned()
+                    } else {
+                        format!("{n} features lie outside what the model saw in training")
+                    }}
+                </strong>
+                " (the model answers beyond its training values as at their edge; check for a typing error):"
+                <ul>
+                    {items
+                        .into_iter()
+                        .map(|o| {
+                            let name = o.feature.clone();
+                            view! {
+                                <li data-feature=name>
+                                    <span class="mono">{o.feature}</span>
+                                    ": "
+                                    {o.text}
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            </div>
+        }
+    })
+}
+
+/// What a report's trigger means, in words (charts and drop-downs).
+pub fn trigger_text(trigger: &str) -> &'static str {
+    match trigger {
+        "schedule" => "scheduled (at the window's end)",
+        "matured" => "matured (scheduled, outcomes known)",
+        "backfill" => "backfill (simulator)",
+        "api" => "on demand (API or dashboard)",
+        "cli" => "command line",
+        _ => "other",
+    }
+}
+
+/// The distinct triggers among `triggers`, in the order of `preference` (unknown ones
+/// last): the first is what a history chart shows by default.
+pub fn triggers_present<'a>(
+    triggers: impl Iterator<Item = &'a str>,
+    preference: &[&str],
+) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    for t in triggers {
+        if !found.iter().any(|f| f == t) {
+            found.push(t.to_owned());
+        }
+    }
+    let rank = |t: &String| {
+        preference
+            .iter()
+            .position(|p| p == t)
+            .unwrap_or(preference.len())
+    };
+    found.sort_by_key(rank);
+    found
+}
+
+/// The drop-down above a report history chart: which trigger's reports it plots (reports
+/// of different triggers cover different windows, so one line through all of them would
+/// mix them).
+#[component]
+pub fn TriggerSelect(triggers: Vec<String>, chosen: RwSignal<String>) -> impl IntoView {
+    view! {
+        <div class="controls">
+            <label>
+                "Chart: "
+                <select
+                    data-testid="chart-trigger"
+                    prop:value=move || chosen.get()
+                    on:change=move |ev| chosen.set(event_target_value(&ev))
+                >
+                    {triggers
+                        .into_iter()
+                        .map(|t| {
+                            let text = format!("{} reports", trigger_text(&t));
+                            view! { <option value=t>{text}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn triggers_come_once_in_the_order_of_preference() {
+        let got = triggers_present(
+            ["cli", "backfill", "cli", "schedule", "odd", "api"].into_iter(),
+            &["schedule", "backfill", "api", "cli"],
+        );
+        assert_eq!(got, ["schedule", "backfill", "api", "cli", "odd"]);
+        assert!(triggers_present(std::iter::empty(), &["schedule"]).is_empty());
+    }
+}

@@ -23,7 +23,11 @@ pub struct OverviewData {
     /// Score histogram of the range, 50 bins of 0.02.
     pub score_approved: Vec<i64>,
     pub score_refused: Vec<i64>,
+    /// The active model's scheduled drift report of the newest window (any trigger when
+    /// the scheduler never reported).
     pub latest_drift: Option<DriftReportRow>,
+    /// The active model's newest conclusive scheduled performance report (see
+    /// `store::headline_performance_report`).
     pub latest_performance: Option<PerformanceRow>,
 }
 
@@ -67,6 +71,10 @@ pub struct DriftReportRow {
     pub drift_share: f64,
     pub status: String,
     pub score_psi: Option<f64>,
+    /// test, psi, wasserstein or js: what decided that a feature drifted.
+    pub method: String,
+    /// cli, api, schedule or backfill.
+    pub trigger: String,
     /// The status bands this report was judged with (its stored settings): WARNING from
     /// this share of drifted features, ALERT from `alert_share`.
     pub warning_share: f64,
@@ -134,6 +142,13 @@ pub fn report_row(r: &scorewatch_core::store::DriftReport) -> DriftReportRow {
         drift_share: r.drift_share,
         status: r.status.clone(),
         score_psi: r.score_psi,
+        method: r
+            .settings
+            .get("method")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("test")
+            .to_owned(),
+        trigger: r.trigger.clone(),
         warning_share: share_setting(&r.settings, "warning_share", defaults.warning_share),
         alert_share: share_setting(&r.settings, "alert_share", defaults.alert_share),
     }
@@ -163,10 +178,23 @@ pub struct ModelCardView {
     pub sha256: String,
     pub created_at: String,
     pub threshold: f64,
-    /// Training metrics by name (AUC, rows, default rate...), as the model card has them.
-    pub metrics: Vec<(String, String)>,
+    /// Training metrics (AUC, rows, default rate...), in the model card's order.
+    pub metrics: Vec<ModelMetric>,
     /// Most important first.
     pub features: Vec<ModelFeature>,
+}
+
+/// One training metric of the model card.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelMetric {
+    /// The card's key, e.g. `valid_auc`.
+    pub key: String,
+    /// For people, e.g. "ROC AUC, validation".
+    pub label: String,
+    /// Rounded for reading, e.g. `0.8678` or `32,000` or `8.02%`.
+    pub text: String,
+    /// The card's value exactly as it is written there (JSON).
+    pub exact: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -215,6 +243,11 @@ pub struct ScoreField {
     pub q25: Option<f64>,
     pub q75: Option<f64>,
     pub missing_rate: Option<f64>,
+    /// Smallest and largest training value.
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// The training values, when the feature had at most 10.
+    pub values: Option<Vec<f64>>,
 }
 
 /// What the scoring form sends: its fields as typed, and optional JSON for the others.
@@ -234,6 +267,52 @@ pub struct ScoreResultView {
     pub explanation: Option<ExplanationView>,
     /// Why there is no explanation, for people (with `explanation` None).
     pub explanation_notice: Option<String>,
+    /// Features outside what the model saw in training.
+    pub outside_training: Vec<OutsideView>,
+}
+
+/// A feature of an application outside what the model saw in training, said for people.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutsideView {
+    pub feature: String,
+    pub value: f64,
+    /// E.g. "5 is above the largest training value, 0.8963".
+    pub text: String,
+}
+
+#[cfg(feature = "ssr")]
+pub fn outside_view(o: &scorewatch_core::model::training_range::OutsideTraining) -> OutsideView {
+    use crate::pages::readable;
+    use scorewatch_core::model::training_range::OutsideReason;
+    let value = readable(o.value);
+    let text = match o.reason {
+        OutsideReason::AboveMax => format!(
+            "{value} is above the largest training value, {}",
+            o.training_max.map_or("–".into(), readable)
+        ),
+        OutsideReason::BelowMin => format!(
+            "{value} is below the smallest training value, {}",
+            o.training_min.map_or("–".into(), readable)
+        ),
+        OutsideReason::UnseenValue => format!(
+            "{value} is none of its training values ({})",
+            o.training_values
+                .as_deref()
+                .unwrap_or_default()
+                .iter()
+                .map(|v| readable(*v))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        OutsideReason::NeverPresent => {
+            format!("{value} was given; the feature was missing in every training row")
+        }
+    };
+    OutsideView {
+        feature: o.feature.clone(),
+        value: o.value,
+        text,
+    }
 }
 
 /// SHAP contributions (log-odds): base value + contributions + other = raw score.
@@ -281,6 +360,8 @@ pub struct PredictionDetailView {
     pub explanation: Option<ExplanationView>,
     /// In importance order.
     pub features: Vec<FeatureAgainstReference>,
+    /// Every feature outside what the model version saw in training, in model order.
+    pub outside_training: Vec<OutsideView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -320,7 +401,8 @@ pub struct PerformanceRow {
     pub window_start: String,
     pub window_end: String,
     pub status: String,
-    /// cli, api, schedule or backfill.
+    /// cli, api, schedule, matured (the scheduled report again once outcomes matured) or
+    /// backfill.
     pub trigger: String,
     pub n_predictions: u64,
     pub n_approved: u64,

@@ -13,6 +13,7 @@ pub mod pages;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::SsrMode;
 use leptos_router::{ParamSegment, StaticSegment};
 
 /// What a server function answers when a domain operation fails (the one place a
@@ -31,8 +32,35 @@ pub(crate) fn read_failed<E: Into<scorewatch_core::Error>>(
                 tracing::error!(error = %format!("{e:#}"), "{what}");
                 ServerFnError::new("the database could not be read")
             }
-            e => ServerFnError::new(e.public_message()),
+            e => {
+                let status = match &e {
+                    Error::NotFound(_) => http::StatusCode::NOT_FOUND,
+                    Error::Invalid(_) => http::StatusCode::UNPROCESSABLE_ENTITY,
+                    Error::Conflict(_) => http::StatusCode::CONFLICT,
+                    _ => http::StatusCode::SERVICE_UNAVAILABLE,
+                };
+                set_status(status);
+                ServerFnError::new(e.public_message())
+            }
         }
+    }
+}
+
+/// A mistake of the user's (input the page cannot use, an action the role may not take):
+/// the response answers `status` (a 4xx, so that monitoring does not count it as a server
+/// fault) and the error says what to do.
+#[cfg(feature = "ssr")]
+pub(crate) fn user_error(status: http::StatusCode, message: impl Into<String>) -> ServerFnError {
+    set_status(status);
+    ServerFnError::new(message.into())
+}
+
+/// Sets the status of the response being built (a server function's answer, or the page
+/// whose rendering called it).
+#[cfg(feature = "ssr")]
+fn set_status(status: http::StatusCode) {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(status);
     }
 }
 
@@ -116,14 +144,18 @@ pub fn App() -> impl IntoView {
                         path=StaticSegment("predictions")
                         view=pages::predictions::PredictionsPage
                     />
+                    // Pages that answer 404 (no such id) or 403 (the role may not) wait for
+                    // their data before the status line is sent.
                     <Route
                         path=(StaticSegment("drift"), ParamSegment("id"))
                         view=pages::drift::DriftReportPage
+                        ssr=SsrMode::Async
                     />
-                    <Route path=StaticSegment("score") view=pages::score::ScorePage/>
+                    <Route path=StaticSegment("score") view=pages::score::ScorePage ssr=SsrMode::Async/>
                     <Route
                         path=(StaticSegment("predictions"), ParamSegment("id"))
                         view=pages::predictions::PredictionPage
+                        ssr=SsrMode::Async
                     />
                     <Route
                         path=StaticSegment("performance")
@@ -132,6 +164,7 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=(StaticSegment("performance"), ParamSegment("id"))
                         view=pages::performance::PerformancePage
+                        ssr=SsrMode::Async
                     />
                     <Route path=StaticSegment("logs") view=pages::logs::LogsPage/>
                     <Route path=StaticSegment("login") view=pages::login::LoginPage/>

@@ -62,7 +62,7 @@ test('a drift report is listed with its status and opens with every feature', as
   assert.match(await html.text(), /<svg/);
 
   const missing = await page.goto(`${BASE_URL}/drift/999999`);
-  assert.equal(missing.status(), 200);
+  assert.equal(missing.status(), 404);
   await page.waitForSelector('text=No such report');
   assert.deepEqual(page.errors, [], 'no errors in the page');
 });
@@ -92,4 +92,61 @@ test('an admin runs drift detection from the page; a viewer may not', async () =
   await viewer.click('[data-testid="run-drift"]');
   await viewer.waitForSelector('[data-testid="run-error"]');
   assert.match(await viewer.textContent('[data-testid="run-error"]'), /viewer.*may not/);
+});
+
+test('the drift chart plots one trigger by window end; the overview shows the newest window', async () => {
+  const applications = Array.from({ length: 40 }, (_, i) => ({
+    features: { EXT_SOURCE_2: 0.01 * i, DAYS_BIRTH: -12000 - 50 * i },
+  }));
+  await post('/api/v1/predict/batch?source=simulator', { applications }, API_KEY);
+  const now = Date.now();
+  const iso = (ms) => new Date(ms).toISOString();
+  const hour = 3_600_000;
+  // The later window is reported first, the earlier one second.
+  const later = (await post('/api/v1/drift/run', { since: iso(now - hour), until: iso(now + 3 * hour) }, ADMIN_KEY)).report;
+  const earlier = (await post('/api/v1/drift/run', { since: iso(now - hour), until: iso(now + 2 * hour) }, ADMIN_KEY)).report;
+
+  const page = await signedInPage(browser, '/drift');
+  await waitForCharts(page, ['drift-share-chart']);
+  const triggers = await page.$$eval('[data-testid="chart-trigger"] option', (os) => os.map((o) => o.value));
+  assert.ok(triggers.includes('api'), `the chart offers the api reports: ${triggers}`);
+  await page.selectOption('[data-testid="chart-trigger"]', 'api');
+  const axis = async () => page.evaluate(() => {
+    const option = echarts.getInstanceByDom(document.getElementById('drift-share-chart')).getOption();
+    return { labels: option.xAxis[0].data, title: option.title[0].text };
+  });
+  await page.waitForFunction(
+    () => /on demand/.test(echarts.getInstanceByDom(document.getElementById('drift-share-chart')).getOption().title[0].text),
+    null,
+    { timeout: 10_000 },
+  );
+  const { labels } = await axis();
+  assert.deepEqual(labels, [...labels].sort(), `window ends in order: ${labels}`);
+  const fmt = (t) => t.slice(0, 16).replace('T', ' ');
+  assert.ok(
+    labels.indexOf(fmt(earlier.window_end)) < labels.lastIndexOf(fmt(later.window_end)),
+    'the earlier window is left of the later one although it was reported after it',
+  );
+  const row = page.locator(`tr[data-report-id="${earlier.id}"]`);
+  assert.equal(await row.locator('[data-testid="trigger"]').textContent(), 'api');
+  assert.equal(await row.locator('[data-testid="method"]').textContent(), 'test');
+
+  // The overview's card: the scheduler's newest window, else the newest window of any report.
+  const reports = [];
+  let cursor = null;
+  do {
+    const q = cursor ? `?limit=100&cursor=${cursor}` : '?limit=100';
+    const res = await fetch(`${BASE_URL}/api/v1/drift/reports${q}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    const body = await res.json();
+    reports.push(...body.items);
+    cursor = body.next_cursor;
+  } while (cursor);
+  const scheduled = reports.filter((r) => r.trigger === 'schedule');
+  const pool = scheduled.length ? scheduled : reports;
+  pool.sort((a, b) => (a.window_end === b.window_end ? b.id - a.id : (a.window_end < b.window_end ? 1 : -1)));
+  const overview = await signedInPage(browser, '/');
+  const href = await overview.getAttribute('[data-testid="drift-status"] a', 'href');
+  assert.equal(href, `/drift/${pool[0].id}`);
+  if (!scheduled.length) assert.equal(href, `/drift/${later.id}`, 'not the report created last');
+  assert.deepEqual(page.errors, [], 'no errors in the page');
 });

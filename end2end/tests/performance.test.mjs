@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, signedInPage, waitForCharts, screenshot, postJson, BASE_URL, API_KEY, ADMIN_KEY, VIEWER_KEY,
+  launch, signedInPage, waitForCharts, screenshot, postJson, getJson, BASE_URL, API_KEY, ADMIN_KEY, VIEWER_KEY,
 } from './helpers.mjs';
 
 let browser;
@@ -79,10 +79,46 @@ test('the performance page shows the API\'s numbers, its charts and new outcomes
   await page.context().close();
 });
 
-test('the overview shows the latest performance status', async () => {
+test('the overview shows the newest conclusive performance status, not the newest created', async () => {
+  // An inconclusive report (two labelled predictions) created after the conclusive ones.
+  const t0 = Date.now() - 200;
+  const scored = await post('/api/v1/predict/batch?source=simulator', { applications: applications(200) }, API_KEY);
+  await post('/api/v1/outcomes', {
+    outcomes: scored.results.slice(0, 2).map((r, i) => ({ prediction_id: r.prediction_id, defaulted: i === 0 })),
+  }, API_KEY);
+  const hour = 3_600_000;
+  const lone = (await post('/api/v1/performance/run', {
+    since: new Date(t0).toISOString(),
+    until: new Date(Date.now() + hour).toISOString(),
+  }, ADMIN_KEY)).report;
+  assert.equal(lone.status, 'INSUFFICIENT_DATA');
+
+  const { items } = await getJson('/api/v1/performance/reports?limit=100');
+  const scheduled = items.filter((r) => r.trigger === 'schedule' || r.trigger === 'matured');
+  const pool = scheduled.length ? scheduled : items;
+  const rank = (r) => [r.status !== 'INSUFFICIENT_DATA' ? 1 : 0, r.window_end, r.id];
+  pool.sort((a, b) => {
+    const [x, y] = [rank(a), rank(b)];
+    for (let k = 0; k < 3; k += 1) if (x[k] !== y[k]) return x[k] < y[k] ? 1 : -1;
+    return 0;
+  });
+  assert.notEqual(pool[0].id, lone.id);
+
   const page = await signedInPage(browser, '/', VIEWER_KEY);
   const status = page.locator('[data-testid="performance-status"] .badge');
   await status.waitFor();
-  assert.ok(['OK', 'WARNING', 'ALERT', 'INSUFFICIENT_DATA'].includes(await status.textContent()));
+  assert.equal(await status.textContent(), pool[0].status);
+  assert.equal(await page.getAttribute('[data-testid="performance-status"] a', 'href'), `/performance/${pool[0].id}`);
+
+  // The history chart plots one trigger's reports, ordered by cohort end.
+  await page.goto(`${BASE_URL}/performance`);
+  await waitForCharts(page, ['auc-chart']);
+  const labels = await page.evaluate(
+    () => echarts.getInstanceByDom(document.getElementById('auc-chart')).getOption().xAxis[0].data,
+  );
+  assert.deepEqual(labels, [...labels].sort());
+  assert.ok(
+    (await page.$$eval('[data-testid="chart-trigger"] option', (os) => os.map((o) => o.value))).includes('api'),
+  );
   await page.context().close();
 });

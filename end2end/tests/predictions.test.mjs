@@ -64,7 +64,7 @@ test('the page of a prediction explains it and places its features among the ref
   await screenshot(page, 'prediction');
 
   const missing = await page.goto(`${BASE_URL}/predictions/00000000-0000-0000-0000-000000000000`);
-  assert.equal(missing.status(), 200);
+  assert.equal(missing.status(), 404);
   await page.waitForSelector('text=No such prediction');
   assert.deepEqual(page.errors, [], 'no errors in the page');
 });

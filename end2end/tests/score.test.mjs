@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, signedInPage, waitForCharts, screenshot, getJson, OFFICER_KEY, VIEWER_KEY,
+  launch, signedInPage, waitForCharts, screenshot, getJson, BASE_URL, OFFICER_KEY, VIEWER_KEY,
 } from './helpers.mjs';
 
 let browser;
@@ -58,4 +58,42 @@ test('a viewer sees the form but may not score', async () => {
   const page = await signedInPage(browser, '/score', VIEWER_KEY);
   await page.waitForSelector('[role="alert"]');
   assert.match(await page.textContent('[role="alert"]'), /viewer.*may not score/);
+});
+
+test('values the model never saw are flagged in the form, in the result and on the prediction', async () => {
+  const page = await signedInPage(browser, '/score', OFFICER_KEY);
+  // Training medians fill the form in readable numbers, and the page says what happens
+  // to the features left out.
+  await page.click('[data-testid="fill-medians"]');
+  await page.waitForSelector('[data-testid="fill-note"]');
+  assert.match(await page.textContent('[data-testid="fill-note"]'), /stays\s+missing/);
+  const filled = await page.$$eval('[data-testid="score-form"] input[name]', (is) => is.map((i) => i.value));
+  assert.equal(filled.length, 12);
+  for (const v of filled) {
+    assert.ok(v === '' || /^-?\d+(\.\d{1,4})?$/.test(v), `a readable number: ${v}`);
+  }
+  assert.equal(await page.locator('[data-testid="field-warning"]').count(), 0, 'medians are training values');
+
+  // A score of 5 where scores lie in 0..1: said before scoring.
+  await page.fill('input[name="EXT_SOURCE_2"]', '5');
+  const warning = page.locator('label:has(input[name="EXT_SOURCE_2"]) [data-testid="field-warning"]');
+  await warning.waitFor();
+  assert.match(await warning.textContent(), /above every training value/);
+  await page.fill('[data-testid="score-json"]', '{"CODE_GENDER": 0.5}');
+  await page.click('[data-testid="score-submit"]');
+  await page.waitForSelector('[data-testid="score-result"]', { timeout: 15_000 });
+  const notice = page.locator('[data-testid="score-result"] [data-testid="outside-training"]');
+  await notice.waitFor();
+  assert.match(await notice.locator('li[data-feature="EXT_SOURCE_2"]').textContent(), /5 is above the largest training value/);
+  assert.match(await notice.locator('li[data-feature="CODE_GENDER"]').textContent(), /0\.5 is none of its training values \(0, 1\)/);
+  await screenshot(page, 'score-outside-training');
+
+  // The prediction's page says the same.
+  const id = await page.textContent('[data-testid="score-id"]');
+  await page.goto(`${BASE_URL}/predictions/${id}`);
+  const stored = page.locator('[data-testid="outside-training"]');
+  await stored.waitFor();
+  assert.equal(await stored.locator('li').count(), 2);
+  assert.equal(await page.getAttribute('tr[data-feature="EXT_SOURCE_2"]', 'class'), 'outside');
+  assert.deepEqual(page.errors, [], 'no errors in the page');
 });

@@ -21,6 +21,8 @@ test('pages ask to sign in, keys are checked, and signing out ends the session',
   await page.goto(`${BASE_URL}/drift`);
   await page.waitForURL(`${BASE_URL}/login?next=/drift`);
   await waitForHydration(page);
+  // The admin key's file of this server's data directory, not the default one.
+  assert.equal(await page.textContent('[data-testid="admin-key-file"]'), 'target/test-run/e2e-data/admin-key');
   await screenshot(page, 'login');
 
   // A wrong key and a scorer key are refused with a reason.

@@ -8,7 +8,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::charts::{self, colour, ChartView};
-use crate::components::{RunNowHeader, StatusBadge};
+use crate::components::{trigger_text, triggers_present, RunNowHeader, StatusBadge, TriggerSelect};
 use crate::dto::{DriftFeatureRow, DriftReportDetail, DriftReportRow, FeatureDistribution};
 
 /// Windows the "run now" control offers.
@@ -23,7 +23,7 @@ const RUN_WINDOWS: [(&str, &str); 6] = [
 
 /// Runs drift detection now over `window` (one of the "run now" choices) and returns the
 /// new report's id.
-#[server]
+#[server(endpoint = "run_drift_now")]
 pub async fn run_drift_now(window: String) -> Result<i64, ServerFnError> {
     crate::auth::require(crate::auth::Need::Admin).await?;
     use chrono::Utc;
@@ -31,7 +31,8 @@ pub async fn run_drift_now(window: String) -> Result<i64, ServerFnError> {
     use scorewatch_core::drift::reports::{self, Trigger};
     use scorewatch_core::{state::AppState, store::WindowSpec};
     let state = expect_context::<AppState>();
-    let spec = WindowSpec::from_choice(&window, Utc::now()).map_err(ServerFnError::new)?;
+    let spec = WindowSpec::from_choice(&window, Utc::now())
+        .map_err(|e| crate::user_error(http::StatusCode::UNPROCESSABLE_ENTITY, e))?;
     let report = reports::run(
         &state.pool,
         &state.model.version,
@@ -47,7 +48,7 @@ pub async fn run_drift_now(window: String) -> Result<i64, ServerFnError> {
 }
 
 /// One feature of a report: reference and window distributions.
-#[server]
+#[server(endpoint = "read_feature_distribution")]
 pub async fn read_feature_distribution(
     report_id: i64,
     feature: String,
@@ -114,7 +115,7 @@ pub async fn read_feature_distribution(
 }
 
 /// The newest drift reports (at most 100).
-#[server]
+#[server(endpoint = "list_drift_reports")]
 pub async fn list_drift_reports() -> Result<Vec<DriftReportRow>, ServerFnError> {
     crate::auth::require(crate::auth::Need::Read).await?;
     use scorewatch_core::{state::AppState, store};
@@ -126,7 +127,7 @@ pub async fn list_drift_reports() -> Result<Vec<DriftReportRow>, ServerFnError> 
 }
 
 /// One report with every feature, drifted ones first.
-#[server]
+#[server(endpoint = "read_drift_report")]
 pub async fn read_drift_report(id: i64) -> Result<Option<DriftReportDetail>, ServerFnError> {
     crate::auth::require(crate::auth::Need::Read).await?;
     use scorewatch_core::{state::AppState, store};
@@ -231,6 +232,8 @@ fn ReportTable(reports: Vec<DriftReportRow>) -> impl IntoView {
                         <th class="num">"Share"</th>
                         <th>"Status"</th>
                         <th class="num">"Score PSI"</th>
+                        <th>"Method"</th>
+                        <th>"Trigger"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -252,6 +255,8 @@ fn ReportTable(reports: Vec<DriftReportRow>) -> impl IntoView {
                                         <StatusBadge status=r.status/>
                                     </td>
                                     <td class="num">{fixed(r.score_psi, 3)}</td>
+                                    <td data-testid="method">{r.method.clone()}</td>
+                                    <td data-testid="trigger">{r.trigger.clone()}</td>
                                 </tr>
                             }
                         })
@@ -284,6 +289,7 @@ pub fn DriftReportPage() -> impl IntoView {
                         .map(|r| match r {
                             Ok(Some(detail)) => view! { <ReportDetail detail/> }.into_any(),
                             Ok(None) => {
+                                super::not_found_status();
                                 view! {
                                     <h1>"No such report"</h1>
                                     <p class="muted">"It may have been deleted, or the link is wrong."</p>
@@ -305,23 +311,38 @@ pub fn DriftReportPage() -> impl IntoView {
     }
 }
 
+/// The share of drifted features per window, oldest window first, for the reports of one
+/// trigger at a time (scheduled ones by default).
 #[component]
 fn DriftShareChart(reports: Vec<DriftReportRow>) -> impl IntoView {
+    let triggers = triggers_present(
+        reports.iter().map(|r| r.trigger.as_str()),
+        &["schedule", "backfill", "api", "cli"],
+    );
+    let chosen = RwSignal::new(triggers.first().cloned().unwrap_or_default());
     let chart = move || {
-        let mut ordered = reports.clone();
-        ordered.reverse();
+        let which = chosen.get();
+        let mut ordered: Vec<&DriftReportRow> =
+            reports.iter().filter(|r| r.trigger == which).collect();
+        ordered.sort_by(|a, b| {
+            (&a.window_end, &a.window_start, a.id).cmp(&(&b.window_end, &b.window_start, b.id))
+        });
         // The bands of the newest report: each report stores the ones it was judged with.
         let (warning, alert) = ordered
             .last()
             .map_or((0.0, 0.0), |r| (r.warning_share, r.alert_share));
         charts::drift_share_chart(
+            trigger_text(&which),
             ordered.iter().map(|r| r.window_end.clone()).collect(),
             ordered.iter().map(|r| r.drift_share).collect(),
             warning,
             alert,
         )
     };
-    view! { <ChartView id="drift-share-chart" option=chart/> }
+    view! {
+        <TriggerSelect triggers chosen/>
+        <ChartView id="drift-share-chart" option=chart/>
+    }
 }
 
 /// The statistics the top-20 chart can rank by.

@@ -5,8 +5,17 @@ use leptos_router::hooks::use_query_map;
 
 use crate::auth::sign_in;
 
+/// Where this server saved its admin key at first start (`<data-dir>/admin-key`), if it
+/// uses keys. Open: the sign-in page shows it before anyone has signed in.
+#[server(endpoint = "admin_key_file")]
+pub async fn admin_key_file() -> Result<Option<String>, ServerFnError> {
+    use scorewatch_core::state::AppState;
+    Ok(expect_context::<AppState>().settings.admin_key_file.clone())
+}
+
 #[component]
 pub fn LoginPage() -> impl IntoView {
+    let key_file = Resource::new(|| (), |_| admin_key_file());
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_else(|| "/".into());
     let key = RwSignal::new(String::new());
@@ -23,7 +32,18 @@ pub fn LoginPage() -> impl IntoView {
             <p class="muted">
                 "Paste an API key of role viewer (reads), officer (also scores applications) or "
                 "admin (also runs drift detection). The first start of the server printed an admin "
-                "key and saved it in " <code>".scorewatch/admin-key"</code> "; create others with "
+                "key and saved it in "
+                <Suspense fallback=|| view! { <code>"<data-dir>/admin-key"</code> }>
+                    {move || {
+                        let file = key_file
+                            .get()
+                            .and_then(Result::ok)
+                            .flatten()
+                            .unwrap_or_else(|| "<data-dir>/admin-key".into());
+                        view! { <code data-testid="admin-key-file">{file}</code> }
+                    }}
+                </Suspense>
+                "; create others with "
                 <code>"scorewatch keys create --role viewer --name NAME"</code> "."
             </p>
             <form

@@ -12,7 +12,7 @@ const FOLLOW_SECONDS: u64 = 3;
 
 /// Newest log lines first: at `level` or more severe (empty: any), containing `text`
 /// (case-insensitive; empty: any), older than `before_id` when given.
-#[server]
+#[server(endpoint = "list_logs")]
 pub async fn list_logs(
     level: String,
     text: String,
@@ -24,7 +24,12 @@ pub async fn list_logs(
     let min_level = match level.trim() {
         "" => None,
         l if store::levels_at_least(l).is_some() => Some(l.to_string()),
-        l => return Err(ServerFnError::new(format!("unknown log level `{l}`"))),
+        l => {
+            return Err(crate::user_error(
+                http::StatusCode::UNPROCESSABLE_ENTITY,
+                format!("unknown log level `{l}`"),
+            ))
+        }
     };
     let filter = store::LogFilter {
         min_level,

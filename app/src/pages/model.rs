@@ -6,7 +6,7 @@ use crate::charts::{self, colour, ChartView};
 use crate::dto::{ModelCardView, ModelFeature};
 
 /// The active model version with its reference statistics.
-#[server]
+#[server(endpoint = "get_model_card")]
 pub async fn get_model_card() -> Result<ModelCardView, ServerFnError> {
     crate::auth::require(crate::auth::Need::Read).await?;
     use crate::dto::ModelFeature;
@@ -39,7 +39,7 @@ pub async fn get_model_card() -> Result<ModelCardView, ServerFnError> {
         .collect();
     features.sort_by(|a, b| b.importance.total_cmp(&a.importance));
     let metrics = match &v.metrics {
-        serde_json::Value::Object(m) => m.iter().map(|(k, v)| (k.clone(), v.to_string())).collect(),
+        serde_json::Value::Object(m) => m.iter().map(|(k, v)| metric(k, v)).collect(),
         _ => Vec::new(),
     };
     Ok(ModelCardView {
@@ -53,12 +53,41 @@ pub async fn get_model_card() -> Result<ModelCardView, ServerFnError> {
     })
 }
 
-fn value(x: Option<f64>) -> String {
-    match x {
-        Some(v) if v.abs() >= 1e5 || (v != 0.0 && v.abs() < 1e-3) => format!("{v:.3e}"),
-        Some(v) => format!("{v:.3}"),
-        None => "–".into(),
+/// A model card metric, labelled and rounded for reading (the exact value kept beside).
+#[cfg(feature = "ssr")]
+fn metric(key: &str, v: &serde_json::Value) -> crate::dto::ModelMetric {
+    let label = match key {
+        "train_auc" => "ROC AUC, training rows".to_owned(),
+        "valid_auc" => "ROC AUC, validation rows".to_owned(),
+        "best_iteration" => "Boosting rounds (best iteration)".to_owned(),
+        "n_train" => "Training rows".to_owned(),
+        "n_valid" => "Validation rows".to_owned(),
+        "default_rate" => "Default rate, training data".to_owned(),
+        other => {
+            let words = other.replace('_', " ");
+            let mut chars = words.chars();
+            chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        }
+    };
+    let text = match v.as_f64() {
+        Some(x) if key.ends_with("_rate") => format!("{:.2}%", 100.0 * x),
+        Some(x) if key.ends_with("_auc") => format!("{x:.4}"),
+        Some(x) => super::readable(x),
+        None => v.as_str().map_or_else(|| v.to_string(), str::to_owned),
+    };
+    crate::dto::ModelMetric {
+        key: key.to_owned(),
+        label,
+        text,
+        exact: v.to_string(),
     }
+}
+
+fn value(x: Option<f64>) -> String {
+    x.map_or_else(|| "–".into(), super::readable)
 }
 
 #[component]
@@ -131,11 +160,11 @@ fn CardView(card: ModelCardView) -> impl IntoView {
             {card
                 .metrics
                 .into_iter()
-                .map(|(k, v)| {
+                .map(|m| {
                     view! {
                         <div>
-                            <dt>{k.replace('_', " ")}</dt>
-                            <dd data-metric=k.clone()>{v}</dd>
+                            <dt>{m.label}</dt>
+                            <dd data-metric=m.key data-value=m.exact>{m.text}</dd>
                         </div>
                     }
                 })

@@ -21,7 +21,7 @@ const REFRESH_SECONDS: u64 = 30;
 
 /// Headline numbers and traffic for `range` ("hour", "day", "week", "month" or "custom";
 /// a custom range takes `from` and `to` as `YYYY-MM-DDTHH:MM`, UTC).
-#[server]
+#[server(endpoint = "get_overview")]
 pub async fn get_overview(
     range: String,
     from: String,
@@ -32,20 +32,20 @@ pub async fn get_overview(
     use scorewatch_core::{state::AppState, store, traffic};
     let state = expect_context::<AppState>();
     let now = Utc::now();
+    let invalid =
+        |message: String| crate::user_error(http::StatusCode::UNPROCESSABLE_ENTITY, message);
     let (start, end) = match range.as_str() {
         "custom" => {
             let start = super::parse_utc_minute(&from, "start of the range")?;
             let end = super::parse_utc_minute(&to, "end of the range")?;
             let (Some(start), Some(end)) = (start, end) else {
-                return Err(ServerFnError::new(
-                    "choose the start and the end of the range",
-                ));
+                return Err(invalid("choose the start and the end of the range".into()));
             };
             if end <= start {
-                return Err(ServerFnError::new("the range must end after it starts"));
+                return Err(invalid("the range must end after it starts".into()));
             }
             if end - start > Duration::days(400) {
-                return Err(ServerFnError::new("choose a range of at most 400 days"));
+                return Err(invalid("choose a range of at most 400 days".into()));
             }
             (start, end)
         }
@@ -54,7 +54,7 @@ pub async fn get_overview(
                 .iter()
                 .find(|(key, _, _)| *key == r)
                 .map(|(_, _, s)| *s)
-                .ok_or_else(|| ServerFnError::new(format!("unknown range `{r}`")))?;
+                .ok_or_else(|| invalid(format!("unknown range `{r}`")))?;
             (now - Duration::seconds(seconds), now)
         }
     };
@@ -62,8 +62,8 @@ pub async fn get_overview(
     let (series, predictions, latest, performance) = tokio::try_join!(
         store::summaries::traffic(&state.pool, start, end, step),
         store::summaries::count_all(&state.pool),
-        store::list_drift_reports(&state.pool, None, 1),
-        store::list_performance_reports(&state.pool, None, 1),
+        store::headline_drift_report(&state.pool, state.model.version.id),
+        store::headline_performance_report(&state.pool, state.model.version.id),
     )
     .map_err(crate::read_failed("reading the overview"))?;
     let v = &state.model.version;
@@ -86,8 +86,8 @@ pub async fn get_overview(
             .collect(),
         score_approved: series.total.score_approved.clone(),
         score_refused: series.total.score_refused.clone(),
-        latest_drift: latest.first().map(crate::dto::report_row),
-        latest_performance: performance.first().map(crate::dto::performance_row),
+        latest_drift: latest.as_ref().map(crate::dto::report_row),
+        latest_performance: performance.as_ref().map(crate::dto::performance_row),
     })
 }
 
@@ -140,9 +140,16 @@ pub fn Overview() -> impl IntoView {
             }
         });
     }
+    // A custom range without both ends asks for them instead of asking the server.
     let data = Resource::new(
         move || (range.get(), custom_from.get(), custom_to.get(), tick.get()),
-        |(range, from, to, _)| get_overview(range, from, to),
+        |(range, from, to, _)| async move {
+            if range == "custom" && (from.is_empty() || to.is_empty()) {
+                None
+            } else {
+                Some(get_overview(range, from, to).await)
+            }
+        },
     );
     let is_custom = move || range.get() == "custom";
     view! {
@@ -204,13 +211,16 @@ pub fn Overview() -> impl IntoView {
                 {move || {
                     data.get()
                         .map(|result| match result {
-                            Ok(d) => view! { <OverviewView data=d/> }.into_any(),
-                            Err(_) if is_custom()
-                                && (custom_from.get().is_empty() || custom_to.get().is_empty()) => {
-                                view! { <p class="muted">"Choose the start and the end of the range."</p> }
+                            Some(Ok(d)) => view! { <OverviewView data=d/> }.into_any(),
+                            None => {
+                                view! {
+                                    <p class="muted" data-testid="range-hint">
+                                        "Choose the start and the end of the range."
+                                    </p>
+                                }
                                     .into_any()
                             }
-                            Err(e) => {
+                            Some(Err(e)) => {
                                 view! {
                                     <p class="error" role="alert">
                                         "Could not load the overview: " {e.to_string()}

@@ -10,7 +10,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::charts::{self, colour, ChartView};
-use crate::components::{RunNowHeader, StatusBadge};
+use crate::components::{trigger_text, triggers_present, RunNowHeader, StatusBadge, TriggerSelect};
 use crate::dto::{GradeRow, PerformanceDetail, PerformanceRow};
 
 /// Cohorts the "run now" control offers.
@@ -23,7 +23,7 @@ const RUN_WINDOWS: [(&str, &str); 4] = [
 
 /// Computes a performance report now over the cohort `window` (one of the "run now"
 /// choices) and returns its id.
-#[server]
+#[server(endpoint = "run_performance_now")]
 pub async fn run_performance_now(window: String) -> Result<i64, ServerFnError> {
     crate::auth::require(crate::auth::Need::Admin).await?;
     use chrono::{Duration, Utc};
@@ -35,7 +35,12 @@ pub async fn run_performance_now(window: String) -> Result<i64, ServerFnError> {
         "30d" => 30,
         "90d" => 90,
         "365d" => 365,
-        other => return Err(ServerFnError::new(format!("unknown cohort `{other}`"))),
+        other => {
+            return Err(crate::user_error(
+                http::StatusCode::UNPROCESSABLE_ENTITY,
+                format!("unknown cohort `{other}`"),
+            ))
+        }
     };
     let state = expect_context::<AppState>();
     let now = Utc::now();
@@ -57,7 +62,7 @@ pub async fn run_performance_now(window: String) -> Result<i64, ServerFnError> {
 }
 
 /// The newest performance reports (at most 100).
-#[server]
+#[server(endpoint = "list_performance_reports")]
 pub async fn list_performance_reports() -> Result<Vec<PerformanceRow>, ServerFnError> {
     crate::auth::require(crate::auth::Need::Read).await?;
     use scorewatch_core::{state::AppState, store};
@@ -69,7 +74,7 @@ pub async fn list_performance_reports() -> Result<Vec<PerformanceRow>, ServerFnE
 }
 
 /// One report with its grades; the newest when `id` is None.
-#[server]
+#[server(endpoint = "read_performance_report")]
 pub async fn read_performance_report(
     id: Option<i64>,
 ) -> Result<Option<PerformanceDetail>, ServerFnError> {
@@ -202,6 +207,7 @@ pub fn PerformancePage() -> impl IntoView {
                     .map(|d| match d {
                         Ok(Some(detail)) => view! { <ReportDetail detail/> }.into_any(),
                         Ok(None) if id().is_some() => {
+                            super::not_found_status();
                             view! {
                                 <section class="card">
                                     <h2>"No such report"</h2>
@@ -227,17 +233,29 @@ pub fn PerformancePage() -> impl IntoView {
     }
 }
 
-/// The AUC chart (oldest cohort first) and the list of reports.
+/// The AUC chart (oldest cohort first, the reports of one trigger at a time: matured
+/// scheduled ones by default) and the list of reports.
 #[component]
 fn AucHistory(reports: Vec<PerformanceRow>) -> impl IntoView {
-    let mut oldest_first = reports.clone();
-    oldest_first.sort_by(|a, b| a.window_end.cmp(&b.window_end).then(a.id.cmp(&b.id)));
-    let auc_initial = oldest_first.iter().rev().find_map(|r| r.auc_initial);
+    let triggers = triggers_present(
+        reports.iter().map(|r| r.trigger.as_str()),
+        &["matured", "schedule", "backfill", "api", "cli"],
+    );
+    let chosen = RwSignal::new(triggers.first().cloned().unwrap_or_default());
+    let all = reports.clone();
     let chart = move || {
+        let which = chosen.get();
+        let mut oldest_first: Vec<&PerformanceRow> =
+            all.iter().filter(|r| r.trigger == which).collect();
+        oldest_first.sort_by(|a, b| {
+            (&a.window_end, &a.window_start, a.id).cmp(&(&b.window_end, &b.window_start, b.id))
+        });
+        let auc_initial = oldest_first.iter().rev().find_map(|r| r.auc_initial);
         let pick = |f: fn(&PerformanceRow) -> Option<f64>| -> Vec<Option<f64>> {
-            oldest_first.iter().map(f).collect()
+            oldest_first.iter().map(|r| f(r)).collect()
         };
         charts::auc_chart(
+            trigger_text(&which),
             oldest_first.iter().map(|r| r.window_end.clone()).collect(),
             pick(|r| r.roc_auc),
             pick(|r| r.roc_auc_ci_low),
@@ -247,6 +265,7 @@ fn AucHistory(reports: Vec<PerformanceRow>) -> impl IntoView {
         )
     };
     view! {
+        <TriggerSelect triggers chosen/>
         <ChartView id="auc-chart" option=chart/>
         <div class="table-wrap">
             <table class="data" data-testid="performance-reports">

@@ -6,7 +6,7 @@ use super::value_text;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::{DecisionBadge, FilterSelect};
+use crate::components::{DecisionBadge, FilterSelect, OutsideTrainingNotice};
 use crate::dto::{PredictionDetailView, PredictionPageView};
 use crate::pages::score::ContributionsView;
 
@@ -14,7 +14,7 @@ use crate::pages::score::ContributionsView;
 const PAGE: i64 = 50;
 
 /// A page of stored predictions. Empty filters mean "any".
-#[server]
+#[server(endpoint = "list_predictions")]
 pub async fn list_predictions(
     decision: String,
     source: String,
@@ -31,18 +31,26 @@ pub async fn list_predictions(
     let state = expect_context::<AppState>();
     let decision = match decision.as_str() {
         "" => None,
-        d => Some(d.parse::<Decision>().map_err(ServerFnError::new)?),
+        d => Some(
+            d.parse::<Decision>()
+                .map_err(|e| crate::user_error(http::StatusCode::UNPROCESSABLE_ENTITY, e))?,
+        ),
     };
     let source = match source.as_str() {
         "" => None,
-        s => Some(s.parse::<Source>().map_err(ServerFnError::new)?),
+        s => Some(
+            s.parse::<Source>()
+                .map_err(|e| crate::user_error(http::StatusCode::UNPROCESSABLE_ENTITY, e))?,
+        ),
     };
     let sk_id_curr = match sk_id_curr.trim() {
         "" => None,
-        s => Some(
-            s.parse::<i64>()
-                .map_err(|_| ServerFnError::new("the client id must be a whole number"))?,
-        ),
+        s => Some(s.parse::<i64>().map_err(|_| {
+            crate::user_error(
+                http::StatusCode::UNPROCESSABLE_ENTITY,
+                "the client id must be a whole number",
+            )
+        })?),
     };
     let after = cursor.as_deref().and_then(PageCursor::decode);
     let filter = PredictionFilter {
@@ -81,7 +89,7 @@ const DETAIL_FEATURES: usize = 25;
 
 /// One stored prediction: its explanation (when the active model made it) and its most
 /// important features against the training reference. None when there is no such id.
-#[server]
+#[server(endpoint = "read_prediction")]
 pub async fn read_prediction(id: String) -> Result<Option<PredictionDetailView>, ServerFnError> {
     crate::auth::require(crate::auth::Need::Read).await?;
     use crate::dto::FeatureAgainstReference;
@@ -155,6 +163,14 @@ pub async fn read_prediction(id: String) -> Result<Option<PredictionDetailView>,
         } else {
             None
         };
+    let outside = if p.model_version == state.model.version.id {
+        state.model.training.check(&p.features)
+    } else {
+        store::training_ranges(&state.pool, p.model_version)
+            .await
+            .map_err(db_error)?
+            .check(&p.features)
+    };
     Ok(Some(PredictionDetailView {
         row: prediction_row(&p),
         threshold: p.threshold,
@@ -162,6 +178,7 @@ pub async fn read_prediction(id: String) -> Result<Option<PredictionDetailView>,
         request_id: p.request_id.clone(),
         explanation,
         features,
+        outside_training: outside.iter().map(crate::dto::outside_view).collect(),
     }))
 }
 
@@ -379,6 +396,7 @@ pub fn PredictionPage() -> impl IntoView {
                         .map(|r| match r {
                             Ok(Some(d)) => view! { <DetailView detail=d/> }.into_any(),
                             Ok(None) => {
+                                super::not_found_status();
                                 view! {
                                     <h1>"No such prediction"</h1>
                                     <p class="muted">"The link may be wrong: no stored prediction has this id."</p>
@@ -403,6 +421,11 @@ pub fn PredictionPage() -> impl IntoView {
 #[component]
 fn DetailView(detail: PredictionDetailView) -> impl IntoView {
     let r = detail.row;
+    let outside: Vec<String> = detail
+        .outside_training
+        .iter()
+        .map(|o| o.feature.clone())
+        .collect();
     view! {
         <div class="card-head">
             <h1>"Prediction"</h1>
@@ -434,6 +457,7 @@ fn DetailView(detail: PredictionDetailView) -> impl IntoView {
                 <dd class="mono small" data-testid="detail-id">{r.id.clone()}</dd>
             </div>
         </dl>
+        <OutsideTrainingNotice items=detail.outside_training/>
         {match detail.explanation {
             Some(e) => view! { <ContributionsView explanation=e id="prediction-contributions"/> }.into_any(),
             None => {
@@ -468,8 +492,9 @@ fn DetailView(detail: PredictionDetailView) -> impl IntoView {
                         .into_iter()
                         .map(|f| {
                             let pct = f.percentile.map(|p| 100.0 * p);
+                            let class = outside.contains(&f.name).then_some("outside");
                             view! {
-                                <tr data-feature=f.name.clone()>
+                                <tr data-feature=f.name.clone() class=class>
                                     <td class="mono">{f.name.clone()}</td>
                                     <td class="num">{value_text(f.value)}</td>
                                     <td data-percentile=pct.map(|p| format!("{p:.1}"))>

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use super::value_text;
-use crate::components::DecisionBadge;
+use crate::components::{DecisionBadge, OutsideTrainingNotice};
 use leptos::server_fn::codec::Json;
 use leptos_router::components::A;
 
@@ -20,7 +20,7 @@ const FORM_FIELDS: usize = 12;
 const SHOWN_CONTRIBUTIONS: usize = 15;
 
 /// The form's fields: the most important features with their training statistics.
-#[server]
+#[server(endpoint = "score_form")]
 pub async fn score_form() -> Result<Vec<ScoreField>, ServerFnError> {
     crate::auth::require(crate::auth::Need::Score).await?;
     use scorewatch_core::{state::AppState, store};
@@ -37,6 +37,7 @@ pub async fn score_form() -> Result<Vec<ScoreField>, ServerFnError> {
         .map(|i| {
             let name = &v.feature_names[i];
             let s = stats.iter().find(|s| &s.feature == name);
+            let range = state.model.training.feature(i);
             ScoreField {
                 name: name.clone(),
                 unit: unit_hint(name).to_string(),
@@ -44,6 +45,9 @@ pub async fn score_form() -> Result<Vec<ScoreField>, ServerFnError> {
                 q25: s.and_then(|s| s.q25),
                 q75: s.and_then(|s| s.q75),
                 missing_rate: s.map(|s| s.missing_rate),
+                min: range.and_then(|r| r.min_max).map(|m| m.0),
+                max: range.and_then(|r| r.min_max).map(|m| m.1),
+                values: range.and_then(|r| r.values.clone()),
             }
         })
         .collect())
@@ -72,7 +76,7 @@ fn unit_hint(name: &str) -> &'static str {
 
 /// Scores and stores one application from the form's fields and an optional JSON object
 /// of any other features (form fields win over the same name in the JSON).
-#[server(input = Json)]
+#[server(input = Json, endpoint = "score_application")]
 pub async fn score_application(input: ScoreInput) -> Result<ScoreResultView, ServerFnError> {
     crate::auth::require(crate::auth::Need::Score).await?;
     use scorewatch_core::ingest::writer::WriteError;
@@ -81,10 +85,11 @@ pub async fn score_application(input: ScoreInput) -> Result<ScoreResultView, Ser
     use scorewatch_core::model::prediction::Source;
     use scorewatch_core::state::AppState;
     let state = expect_context::<AppState>();
-    let body = application_json(input).map_err(ServerFnError::new)?;
+    let invalid = |e: String| crate::user_error(http::StatusCode::UNPROCESSABLE_ENTITY, e);
+    let body = application_json(input).map_err(invalid)?;
     let application = Application::from_json(&body, &state.model.model)
-        .map_err(|e| ServerFnError::new(format!("the application is not valid JSON: {e}")))?
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
+        .map_err(|e| invalid(format!("the application is not valid JSON: {e}")))?
+        .map_err(|e| invalid(e.to_string()))?;
     let request = ScoreRequest {
         applications: vec![application],
         source: Source::Ui,
@@ -126,6 +131,11 @@ pub async fn score_application(input: ScoreInput) -> Result<ScoreResultView, Ser
         threshold: p.threshold,
         explanation: explanation.as_ref().ok().map(crate::dto::explanation_view),
         explanation_notice: explanation.err(),
+        outside_training: p
+            .outside_training
+            .iter()
+            .map(crate::dto::outside_view)
+            .collect(),
     })
 }
 
@@ -180,6 +190,52 @@ fn application_json(input: ScoreInput) -> Result<Vec<u8>, String> {
     .map_err(|e| e.to_string())
 }
 
+/// A form field's training values, to warn about a typed value outside them.
+#[derive(Debug, Clone)]
+struct FieldRange {
+    min: Option<f64>,
+    max: Option<f64>,
+    values: Option<Vec<f64>>,
+}
+
+impl FieldRange {
+    /// What is wrong with `text` as this feature's value, if anything: not a number, or a
+    /// number outside what the model saw in training. Empty text is a missing value.
+    fn warning(&self, text: &str) -> Option<String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return None;
+        }
+        let Ok(v) = text.parse::<f64>() else {
+            return Some("not a number: write digits, with a dot for decimals".into());
+        };
+        if !v.is_finite() {
+            return Some("not a finite number".into());
+        }
+        use super::readable;
+        match (self.min, self.max) {
+            (Some(min), _) if v < min => Some(format!(
+                "below every training value (smallest {})",
+                readable(min)
+            )),
+            (_, Some(max)) if v > max => Some(format!(
+                "above every training value (largest {})",
+                readable(max)
+            )),
+            _ => match &self.values {
+                Some(vs) if !vs.contains(&v) => Some(format!(
+                    "none of the training values ({})",
+                    vs.iter()
+                        .map(|x| readable(*x))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+                _ => None,
+            },
+        }
+    }
+}
+
 #[component]
 pub fn ScorePage() -> impl IntoView {
     let form = Resource::new(|| (), |_| score_form());
@@ -232,6 +288,7 @@ fn ScoreFormView(fields: Vec<ScoreField>) -> impl IntoView {
             json: json.get_untracked(),
         });
     };
+    let filled = RwSignal::new(false);
     let fill_medians = {
         let pairs: Vec<(RwSignal<String>, Option<f64>)> = values
             .iter()
@@ -240,10 +297,16 @@ fn ScoreFormView(fields: Vec<ScoreField>) -> impl IntoView {
             .collect();
         move |_| {
             for (s, m) in &pairs {
-                s.set(m.map(|v| v.to_string()).unwrap_or_default());
+                // Readable, not every digit: a median is a typical value, not a measurement.
+                s.set(
+                    m.map(|v| super::readable(v).replace(',', ""))
+                        .unwrap_or_default(),
+                );
             }
+            filled.set(true);
         }
     };
+    let n_fields = fields.len();
     view! {
         <form class="score-form" on:submit=on_submit data-testid="score-form">
             <div class="field-grid">
@@ -263,6 +326,13 @@ fn ScoreFormView(fields: Vec<ScoreField>) -> impl IntoView {
                                 .unwrap_or_default(),
                         );
                         let placeholder = f.median.map(|m| format!("e.g. {}", value_text(Some(m))));
+                        let range = FieldRange {
+                            min: f.min,
+                            max: f.max,
+                            values: f.values.clone(),
+                        };
+                        // Said while typing, before scoring: a value the model never saw.
+                        let warning = move || range.warning(&value.get());
                         view! {
                             <label class="field">
                                 <span class="mono">{f.name.clone()}</span>
@@ -275,6 +345,16 @@ fn ScoreFormView(fields: Vec<ScoreField>) -> impl IntoView {
                                     on:input=move |ev| value.set(event_target_value(&ev))
                                 />
                                 <small class="muted">{hint}</small>
+                                {move || {
+                                    warning()
+                                        .map(|w| {
+                                            view! {
+                                                <small class="field-warning" data-testid="field-warning">
+                                                    {w}
+                                                </small>
+                                            }
+                                        })
+                                }}
                             </label>
                         }
                     })
@@ -294,10 +374,26 @@ fn ScoreFormView(fields: Vec<ScoreField>) -> impl IntoView {
                 <button class="button" type="submit" data-testid="score-submit" disabled=move || submit.pending().get()>
                     {move || if submit.pending().get() { "Scoring…" } else { "Score" }}
                 </button>
-                <button class="button secondary" type="button" on:click=fill_medians>
+                <button class="button secondary" type="button" data-testid="fill-medians" on:click=fill_medians>
                     "Fill with training medians"
                 </button>
             </div>
+            {move || {
+                filled
+                    .get()
+                    .then(|| {
+                        view! {
+                            <p class="muted small" data-testid="fill-note">
+                                {format!(
+                                    "The {n_fields} fields above now hold the training medians. Every other feature stays \
+                                     missing unless given as JSON below: the model scores a missing value the way it \
+                                     learned to in training (each tree's branch for missing values), which is not the \
+                                     same as the median.",
+                                )}
+                            </p>
+                        }
+                    })
+            }}
         </form>
         {move || {
             submit
@@ -322,6 +418,7 @@ fn ScoreFormView(fields: Vec<ScoreField>) -> impl IntoView {
 fn ScoreResult(result: ScoreResultView) -> impl IntoView {
     view! {
         <div class="result" data-testid="score-result">
+            <OutsideTrainingNotice items=result.outside_training/>
             <dl class="stats">
                 <div>
                     <dt>"Decision"</dt>
@@ -443,6 +540,7 @@ mod tests {
             explanation_notice: Some(
                 scorewatch_core::model::booster::ExplainError::Unavailable.to_string(),
             ),
+            outside_training: Vec::new(),
         };
         let owner = Owner::new();
         let html = owner.with(|| {
@@ -464,6 +562,41 @@ mod tests {
         );
         assert!(html.contains("linear trees"), "{html}");
         assert!(!html.contains("score-contributions"), "{html}");
+    }
+
+    #[test]
+    fn a_field_warns_about_values_the_model_never_saw() {
+        let score = FieldRange {
+            min: Some(0.0013),
+            max: Some(0.855),
+            values: None,
+        };
+        assert_eq!(score.warning(""), None);
+        assert_eq!(score.warning("0.5"), None);
+        assert_eq!(
+            score.warning("5").as_deref(),
+            Some("above every training value (largest 0.855)")
+        );
+        assert!(score.warning("abc").unwrap().starts_with("not a number"));
+        let flag = FieldRange {
+            min: Some(0.0),
+            max: Some(1.0),
+            values: Some(vec![0.0, 1.0]),
+        };
+        assert_eq!(flag.warning("1"), None);
+        assert_eq!(
+            flag.warning("0.5").as_deref(),
+            Some("none of the training values (0, 1)")
+        );
+        let days = FieldRange {
+            min: Some(-25000.0),
+            max: Some(-7000.0),
+            values: None,
+        };
+        assert_eq!(
+            days.warning("12000").as_deref(),
+            Some("above every training value (largest -7,000)")
+        );
     }
 
     /// Form fields and pasted JSON both reach the application JSON as the exact double
