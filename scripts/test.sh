@@ -101,6 +101,11 @@ SCOREWATCH_ADMIN_KEY="$(cat target/test-run/e2e-data/admin-key)"
 export SCOREWATCH_ADMIN_KEY
 node --test --test-concurrency=1 end2end/tests/
 
+# The README's shell examples, as written, against the same server (scripts/check_readme.py
+# says what is substituted and which blocks cannot run here, and why).
+say "README: every shell example runs as written"
+python3 scripts/check_readme.py target/debug/scorewatch target/test-run/e2e-data "$BASE_URL"
+
 # The numbers scorewatch writes, read by its users' tools: pandas (both parsers) and
 # Python's float and json read the demo's CSV files and the browser-test server's JSONL
 # backup exactly (scripts/check_written_numbers.py says what is checked).

@@ -23,6 +23,10 @@ pub struct OverviewData {
     /// Score histogram of the range, 50 bins of 0.02.
     pub score_approved: Vec<i64>,
     pub score_refused: Vec<i64>,
+    /// Server-side latency of the predict requests in the range (the access log): how
+    /// many, and p50 / p95 / p99 in ms.
+    pub n_requests: i64,
+    pub request_latency: Option<[f64; 3]>,
     /// The active model's scheduled drift report of the newest window (any trigger when
     /// the scheduler never reported).
     pub latest_drift: Option<DriftReportRow>,
@@ -39,7 +43,7 @@ pub struct TrafficPoint {
     pub n_approved: i64,
     pub n_refused: i64,
     pub refusal_rate: Option<f64>,
-    /// Latency percentiles (ms) from the latency histogram.
+    /// The model's compute time per application (ms), percentiles from the histogram.
     pub p50: Option<f64>,
     pub p95: Option<f64>,
     pub p99: Option<f64>,
@@ -69,6 +73,8 @@ pub struct DriftReportRow {
     pub n_features_analyzed: i32,
     pub n_features_drifted: i32,
     pub drift_share: f64,
+    /// Share of the model's gain carried by the drifted features.
+    pub weighted_drift_share: Option<f64>,
     pub status: String,
     pub score_psi: Option<f64>,
     /// test, psi, wasserstein or js: what decided that a feature drifted.
@@ -90,6 +96,8 @@ pub struct DriftFeatureRow {
     pub ks_statistic: Option<f64>,
     pub psi: Option<f64>,
     pub wasserstein_norm: Option<f64>,
+    /// Jensen–Shannon distance (categorical features).
+    pub jensen_shannon: Option<f64>,
     pub missing_rate_ref: f64,
     pub missing_rate_cur: f64,
     pub importance: Option<f64>,
@@ -140,6 +148,7 @@ pub fn report_row(r: &scorewatch_core::store::DriftReport) -> DriftReportRow {
         n_features_analyzed: r.n_features_analyzed,
         n_features_drifted: r.n_features_drifted,
         drift_share: r.drift_share,
+        weighted_drift_share: r.weighted_drift_share,
         status: r.status.clone(),
         score_psi: r.score_psi,
         method: r
@@ -163,6 +172,7 @@ pub fn feature_row(f: &scorewatch_core::store::DriftFeature) -> DriftFeatureRow 
         ks_statistic: f.ks_statistic,
         psi: f.psi,
         wasserstein_norm: f.wasserstein_norm,
+        jensen_shannon: f.jensen_shannon,
         missing_rate_ref: f.missing_rate_ref,
         missing_rate_cur: f.missing_rate_cur,
         importance: f.importance,
@@ -229,6 +239,8 @@ pub struct PredictionRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PredictionPageView {
     pub rows: Vec<PredictionRow>,
+    /// How many predictions match the filters (all pages).
+    pub total: i64,
     /// Pass back to get the next (older) page; None on the last page.
     pub next_cursor: Option<String>,
 }

@@ -32,6 +32,9 @@ pub enum Role {
 pub enum Permission {
     Predict,
     Read,
+    /// Record observed outcomes: systems that feed them (scorer keys) and admins; an
+    /// officer scores in the browser but does not rewrite what defaulted.
+    RecordOutcomes,
     Admin,
 }
 
@@ -51,6 +54,7 @@ impl Role {
         match permission {
             Permission::Predict => matches!(self, Role::Scorer | Role::Officer | Role::Admin),
             Permission::Read => matches!(self, Role::Viewer | Role::Officer | Role::Admin),
+            Permission::RecordOutcomes => matches!(self, Role::Scorer | Role::Admin),
             Permission::Admin => self == Role::Admin,
         }
     }

@@ -35,9 +35,18 @@ test('a drift report is listed with its status and opens with every feature', as
   await waitForCharts(page, ['top-features-chart']);
   assert.equal(await page.locator('[data-testid="features"] tbody tr').count(), 419);
   assert.equal(await page.textContent('[data-testid="n-current"]'), '40');
-  // Drifted features come first.
-  const firstDrift = await page.locator('[data-testid="features"] tbody tr').first().getAttribute('class');
-  assert.equal(firstDrift, run.report.n_features_drifted > 0 ? 'drift' : '');
+  // The chart and the table agree on the order: by effect size (then importance, name),
+  // each bar naming its feature's share of the model's gain.
+  const chartNames = await page.evaluate(() => {
+    const o = echarts.getInstanceByDom(document.getElementById('top-features-chart')).getOption();
+    return [...o.yAxis[0].data].reverse();
+  });
+  const tableNames = await page.$$eval('[data-testid="features"] tbody tr', (rows) => rows.slice(0, 20).map((r) => r.dataset.feature));
+  assert.deepEqual(chartNames.map((n) => n.split(' · ')[0]), tableNames);
+  assert.ok(chartNames.some((n) => / · \d+\.\d% gain$/.test(n)), chartNames.join());
+  const effects = await page.$$eval('[data-testid="features"] tbody tr td:nth-child(4)', (tds) => tds.slice(0, 20).map((t) => Number(t.textContent)));
+  assert.deepEqual(effects, [...effects].sort((a, b) => b - a), 'largest effect first');
+  assert.match(await page.textContent('[data-testid="weighted-drift-share"]'), /^\d+\.\d%$/);
   await screenshot(page, 'drift-report');
 
   // Filter, sort, drill down.

@@ -30,9 +30,27 @@ export async function waitForHydration(page) {
   await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
 }
 
+// Screenshots of the page as it is (`NAME.png`) and at a phone's width (`NAME-phone.png`,
+// 390 px), then back; throws when the page as a whole scrolls sideways on the phone.
 export async function screenshot(page, name) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  const before = page.viewportSize();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}-phone.png`), fullPage: true });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  const wide = await page.evaluate(() => [...document.querySelectorAll('body *')]
+    .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.table-wrap'))
+    .slice(0, 3)
+    .map((e) => `${e.tagName.toLowerCase()}.${e.className}`));
+  if (before) {
+    await page.setViewportSize(before);
+    await page.waitForTimeout(200);
+  }
+  if (overflow > 1) {
+    throw new Error(`${name}: at a phone's width the page scrolls sideways by ${overflow}px (${wide.join(', ')})`);
+  }
 }
 
 // Posts one application to the predict API; returns the parsed response.

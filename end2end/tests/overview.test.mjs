@@ -43,6 +43,21 @@ test('the overview draws its charts and its numbers match the database', async (
   await waitForCharts(page, ['volume-chart', 'score-chart']);
   await screenshot(page, 'overview');
 
+  // Request latency (the access log) and the model's compute time are two numbers, each
+  // labelled for what it is; a request takes at least the model's time.
+  const requests = Number(await page.getAttribute('[data-testid="request-latency"]', 'data-n'));
+  assert.ok(requests > 0, 'predict requests in the access log');
+  const p50 = (sel) => page.textContent(sel).then((t) => Number(t.split(' / ')[0].replace(' ms', '')));
+  assert.ok((await p50('[data-testid="request-latency"]')) >= (await p50('[data-testid="latency"]')));
+  const labels = await page.$$eval('.stats dt', (dts) => dts.map((d) => d.textContent));
+  assert.ok(labels.includes('Request latency p50 / p95 / p99'), labels.join(' | '));
+  assert.ok(labels.includes('Model compute time p50 / p95 / p99'), labels.join(' | '));
+  // The decision ring labels its slices with counts and shares.
+  const ring = await page.evaluate(
+    () => echarts.getInstanceByDom(document.getElementById('decision-chart')).getOption().series[0].label.formatter,
+  );
+  assert.equal(ring, '{b}\n{c} ({d}%)');
+
   // Refresh fetches a new prediction.
   await postPrediction({ EXT_SOURCE_2: 0.7, EXT_SOURCE_3: 0.6 });
   await page.click('[data-testid="refresh"]');

@@ -70,12 +70,15 @@ pub async fn read_feature_distribution(
     else {
         return Ok(None);
     };
-    let (since, until) =
-        scorewatch_core::drift::window::report_range(report.window_start, report.window_end);
-    let mut window =
-        store::window_feature_values(&state.pool, report.model_version, position, since, until)
-            .await
-            .map_err(db_error)?;
+    // Exactly the predictions the report analysed.
+    let mut window = store::window_feature_values(
+        &state.pool,
+        report.model_version,
+        position,
+        report.read_bounds(),
+    )
+    .await
+    .map_err(db_error)?;
     window.sort_by(f64::total_cmp);
     let Some(h) = html_report::histogram(&feature, &reference, &window) else {
         return Ok(Some(FeatureDistribution {
@@ -345,21 +348,67 @@ fn DriftShareChart(reports: Vec<DriftReportRow>) -> impl IntoView {
     }
 }
 
-/// The statistics the top-20 chart can rank by.
+/// The statistics the top-20 chart and the table rank by; the first is the default.
 const STATISTICS: [(&str, &str); 4] = [
-    ("p", "−log10 corrected p-value"),
+    (
+        "effect",
+        "effect size (KS D; Jensen–Shannon for categorical)",
+    ),
+    ("p", "−log10 corrected p-value (capped at 300)"),
     ("psi", "PSI"),
-    ("ks", "KS statistic"),
     ("wasserstein", "Wasserstein distance / sd"),
 ];
 
+/// How far a feature's distribution moved, on one scale from 0 to 1: the KS statistic D
+/// (numeric) or the Jensen–Shannon distance (categorical).
+fn effect(f: &DriftFeatureRow) -> Option<f64> {
+    f.ks_statistic.or(f.jensen_shannon)
+}
+
 fn statistic(f: &DriftFeatureRow, which: &str) -> Option<f64> {
     match which {
+        "effect" => effect(f),
         "psi" => f.psi,
         "ks" => f.ks_statistic,
         "wasserstein" => f.wasserstein_norm,
+        "importance" => f.importance,
         _ => f.p_adjusted.map(|p| -(p.max(1e-300)).log10()),
     }
+}
+
+/// The order of the chart and the table: by `key` (largest first when `descending`;
+/// a feature without the statistic last), ties broken by effect size, then importance
+/// (both largest first), then name, whatever the direction. `feature` sorts by name.
+fn order(
+    a: &DriftFeatureRow,
+    b: &DriftFeatureRow,
+    key: &str,
+    descending: bool,
+) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let by_name = a.feature.cmp(&b.feature);
+    if key == "feature" {
+        return if descending {
+            by_name.reverse()
+        } else {
+            by_name
+        };
+    }
+    let primary = match (statistic(a, key), statistic(b, key)) {
+        (Some(x), Some(y)) if descending => y.total_cmp(&x),
+        (Some(x), Some(y)) => x.total_cmp(&y),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    };
+    let larger_first = |x: Option<f64>, y: Option<f64>| {
+        y.unwrap_or(f64::NEG_INFINITY)
+            .total_cmp(&x.unwrap_or(f64::NEG_INFINITY))
+    };
+    primary
+        .then_with(|| larger_first(effect(a), effect(b)))
+        .then_with(|| larger_first(a.importance, b.importance))
+        .then(by_name)
 }
 
 #[component]
@@ -367,19 +416,23 @@ fn ReportDetail(detail: DriftReportDetail) -> impl IntoView {
     let r = detail.report;
     let report_id = r.id;
     let features = StoredValue::new(detail.features);
-    let stat = RwSignal::new("p".to_string());
+    let stat = RwSignal::new(STATISTICS[0].0.to_string());
     let filter = RwSignal::new(String::new());
     let drifted_only = RwSignal::new(false);
-    let sort = RwSignal::new(("p".to_string(), true));
+    // The table starts in the chart's order; choosing a statistic for the chart sorts the
+    // table by it too.
+    let sort = RwSignal::new((STATISTICS[0].0.to_string(), true));
+    let total_gain: f64 = features.with_value(|fs| fs.iter().filter_map(|f| f.importance).sum());
     let selected = RwSignal::new(None::<String>);
     let top_chart = move || {
         let which = stat.get();
-        let mut ranked: Vec<(String, f64, bool)> = features.with_value(|fs| {
+        let mut ranked: Vec<DriftFeatureRow> = features.with_value(|fs| {
             fs.iter()
-                .filter_map(|f| statistic(f, &which).map(|v| (f.feature.clone(), v, f.drift)))
+                .filter(|f| statistic(f, &which).is_some())
+                .cloned()
                 .collect()
         });
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        ranked.sort_by(|a, b| order(a, b, &which, true));
         ranked.truncate(20);
         let label = STATISTICS
             .iter()
@@ -391,7 +444,22 @@ fn ReportDetail(detail: DriftReportDetail) -> impl IntoView {
             label,
             ranked
                 .into_iter()
-                .map(|(n, v, d)| (n, v, if d { colour::ALERT } else { colour::SECOND }))
+                .map(|f| {
+                    // The feature's share of the model's gain beside its name.
+                    let share = f
+                        .importance
+                        .filter(|_| total_gain > 0.0)
+                        .map_or(String::new(), |g| {
+                            format!(" · {:.1}% gain", 100.0 * g / total_gain)
+                        });
+                    let value = statistic(&f, &which).unwrap_or(0.0);
+                    let colour = if f.drift {
+                        colour::ALERT
+                    } else {
+                        colour::SECOND
+                    };
+                    (format!("{}{share}", f.feature), value, colour)
+                })
                 .collect(),
         )
     };
@@ -405,24 +473,7 @@ fn ReportDetail(detail: DriftReportDetail) -> impl IntoView {
                 .cloned()
                 .collect()
         });
-        if key == "feature" {
-            rows.sort_by(|a, b| a.feature.cmp(&b.feature));
-        } else if key == "importance" {
-            rows.sort_by(|a, b| {
-                a.importance
-                    .unwrap_or(0.0)
-                    .total_cmp(&b.importance.unwrap_or(0.0))
-            });
-        } else {
-            rows.sort_by(|a, b| {
-                statistic(a, &key)
-                    .unwrap_or(f64::NEG_INFINITY)
-                    .total_cmp(&statistic(b, &key).unwrap_or(f64::NEG_INFINITY))
-            });
-        }
-        if descending {
-            rows.reverse();
-        }
+        rows.sort_by(|a, b| order(a, b, &key, descending));
         rows
     };
     let header = move |key: &'static str, label: &'static str, numeric: bool| {
@@ -481,6 +532,12 @@ fn ReportDetail(detail: DriftReportDetail) -> impl IntoView {
                     {format!("{} of {} ({})", r.n_features_drifted, r.n_features_analyzed, percent(r.drift_share))}
                 </dd>
             </div>
+            <div title="Share of the model's gain carried by the drifted features">
+                <dt>"Importance-weighted drift share"</dt>
+                <dd data-testid="weighted-drift-share">
+                    {r.weighted_drift_share.map_or("–".into(), percent)}
+                </dd>
+            </div>
             <div>
                 <dt>"Score PSI"</dt>
                 <dd>{fixed(r.score_psi, 3)}</dd>
@@ -489,7 +546,14 @@ fn ReportDetail(detail: DriftReportDetail) -> impl IntoView {
         <div class="controls chart-controls">
             <label>
                 "Rank by "
-                <select data-testid="top-statistic" on:change=move |ev| stat.set(event_target_value(&ev))>
+                <select
+                    data-testid="top-statistic"
+                    on:change=move |ev| {
+                        let chosen = event_target_value(&ev);
+                        sort.set((chosen.clone(), true));
+                        stat.set(chosen);
+                    }
+                >
                     {STATISTICS
                         .iter()
                         .map(|(k, l)| view! { <option value=*k>{*l}</option> })
@@ -531,7 +595,7 @@ fn ReportDetail(detail: DriftReportDetail) -> impl IntoView {
                         {header("feature", "Feature", false)}
                         <th>"Test"</th>
                         {header("p", "p adjusted", true)}
-                        {header("ks", "KS D", true)}
+                        {header("effect", "Effect (KS D / JS)", true)}
                         {header("psi", "PSI", true)}
                         {header("wasserstein", "Wasserstein/sd", true)}
                         <th class="num">"Missing ref → window"</th>
@@ -546,6 +610,7 @@ fn ReportDetail(detail: DriftReportDetail) -> impl IntoView {
                             .map(|f| {
                                 let class = if f.drift { "drift" } else { "" };
                                 let name = f.feature.clone();
+                                let effect_text = fixed(effect(&f), 3);
                                 view! {
                                     <tr class=class data-feature=f.feature.clone()>
                                         <td class="mono">
@@ -558,7 +623,7 @@ fn ReportDetail(detail: DriftReportDetail) -> impl IntoView {
                                         </td>
                                         <td>{f.test}</td>
                                         <td class="num">{fixed(f.p_adjusted, 4)}</td>
-                                        <td class="num">{fixed(f.ks_statistic, 3)}</td>
+                                        <td class="num">{effect_text}</td>
                                         <td class="num">{fixed(f.psi, 3)}</td>
                                         <td class="num">{fixed(f.wasserstein_norm, 3)}</td>
                                         <td class="num">

@@ -59,13 +59,15 @@ pub async fn get_overview(
         }
     };
     let step = traffic::step_for(end - start);
-    let (series, predictions, latest, performance) = tokio::try_join!(
-        store::summaries::traffic(&state.pool, start, end, step),
-        store::summaries::count_all(&state.pool),
-        store::headline_drift_report(&state.pool, state.model.version.id),
-        store::headline_performance_report(&state.pool, state.model.version.id),
-    )
-    .map_err(crate::read_failed("reading the overview"))?;
+    let (series, predictions, latest, performance, (n_requests, request_latency)) =
+        tokio::try_join!(
+            store::summaries::traffic(&state.pool, start, end, step),
+            store::summaries::count_all(&state.pool),
+            store::headline_drift_report(&state.pool, state.model.version.id),
+            store::headline_performance_report(&state.pool, state.model.version.id),
+            store::request_latency(&state.pool, start, end),
+        )
+        .map_err(crate::read_failed("reading the overview"))?;
     let v = &state.model.version;
     let fmt = "%Y-%m-%d %H:%M";
     Ok(OverviewData {
@@ -86,6 +88,8 @@ pub async fn get_overview(
             .collect(),
         score_approved: series.total.score_approved.clone(),
         score_refused: series.total.score_refused.clone(),
+        n_requests,
+        request_latency,
         latest_drift: latest.as_ref().map(crate::dto::report_row),
         latest_performance: performance.as_ref().map(crate::dto::performance_row),
     })
@@ -258,7 +262,7 @@ fn OverviewView(data: OverviewData) -> impl IntoView {
         let (labels, series) = (labels.clone(), series.clone());
         move || {
             charts::lines_chart(
-                "Latency percentiles (ms)",
+                "Model compute time per application, percentiles (ms)",
                 labels.clone(),
                 "ms",
                 vec![
@@ -321,8 +325,19 @@ fn OverviewView(data: OverviewData) -> impl IntoView {
                 <dt>"Refusal rate"</dt>
                 <dd data-testid="refusal-rate">{percent(r.refusal_rate)}</dd>
             </div>
-            <div>
-                <dt>"Latency p50 / p95 / p99"</dt>
+            <div title="Time from request to answer on the server, predict routes, from the access log: what clients wait, less the network">
+                <dt>"Request latency p50 / p95 / p99"</dt>
+                <dd class="small" data-testid="request-latency" data-n=data.n_requests>
+                    {match data.request_latency {
+                        Some([p50, p95, p99]) => {
+                            format!("{} / {} / {}", ms(Some(p50)), ms(Some(p95)), ms(Some(p99)))
+                        }
+                        None => "–".into(),
+                    }}
+                </dd>
+            </div>
+            <div title="The model's own scoring time per application, without parsing, storing or the network">
+                <dt>"Model compute time p50 / p95 / p99"</dt>
                 <dd class="small" data-testid="latency">
                     {format!("{} / {} / {}", ms(r.p50), ms(r.p95), ms(r.p99))}
                 </dd>

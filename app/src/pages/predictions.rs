@@ -4,67 +4,118 @@ use leptos::prelude::*;
 
 use super::value_text;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use serde::{Deserialize, Serialize};
 
-use crate::components::{DecisionBadge, FilterSelect, OutsideTrainingNotice};
+use crate::components::{DecisionBadge, OutsideTrainingNotice};
 use crate::dto::{PredictionDetailView, PredictionPageView};
 use crate::pages::score::ContributionsView;
 
 #[cfg(feature = "ssr")]
 const PAGE: i64 = 50;
 
-/// A page of stored predictions. Empty filters mean "any".
+/// The list's filters as the page's URL holds them (`?decision=REFUSED&source=api&client=
+/// 100002&since=2026-11-27T14:30&until=...`, times in UTC to the minute); empty means "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Filters {
+    pub decision: String,
+    pub source: String,
+    pub client: String,
+    pub since: String,
+    pub until: String,
+}
+
+impl Filters {
+    /// The query string of these filters (without `?`), empty ones left out.
+    pub fn query(&self) -> String {
+        [
+            ("decision", &self.decision),
+            ("source", &self.source),
+            ("client", &self.client),
+            ("since", &self.since),
+            ("until", &self.until),
+        ]
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", urlencoding(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.query().is_empty()
+    }
+
+    /// The store's filter; errors say which filter is wrong and how to write it.
+    #[cfg(feature = "ssr")]
+    pub fn parse(&self) -> Result<scorewatch_core::store::PredictionFilter, String> {
+        use scorewatch_core::model::prediction::{Decision, Source};
+        let minute =
+            |v: &str, what: &str| -> Result<Option<chrono::DateTime<chrono::Utc>>, String> {
+                match v.trim() {
+                    "" => Ok(None),
+                    v => chrono::NaiveDateTime::parse_from_str(v, "%Y-%m-%dT%H:%M")
+                        .map(|t| Some(t.and_utc()))
+                        .map_err(|_| format!("the {what} must look like 2026-11-27T14:30 (UTC)")),
+                }
+            };
+        Ok(scorewatch_core::store::PredictionFilter {
+            decision: match self.decision.as_str() {
+                "" => None,
+                d => Some(d.parse::<Decision>()?),
+            },
+            source: match self.source.as_str() {
+                "" => None,
+                s => Some(s.parse::<Source>()?),
+            },
+            sk_id_curr: match self.client.trim() {
+                "" => None,
+                c => Some(
+                    c.parse::<i64>()
+                        .map_err(|_| "the client id must be a whole number".to_string())?,
+                ),
+            },
+            since: minute(&self.since, "start of the time range")?,
+            until: minute(&self.until, "end of the time range")?,
+        })
+    }
+}
+
+/// Percent-encodes a query value (letters, digits and `-_.~:` stay as they are).
+fn urlencoding(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A page of stored predictions matching `filters`, with how many match in all.
 #[server(endpoint = "list_predictions")]
 pub async fn list_predictions(
-    decision: String,
-    source: String,
-    sk_id_curr: String,
-    since: String,
-    until: String,
+    filters: Filters,
     cursor: Option<String>,
 ) -> Result<PredictionPageView, ServerFnError> {
     crate::auth::require(crate::auth::Need::Read).await?;
-    use scorewatch_core::model::prediction::Decision;
-    use scorewatch_core::model::prediction::Source;
     use scorewatch_core::state::AppState;
-    use scorewatch_core::store::{self, PageCursor, PredictionFilter};
+    use scorewatch_core::store::{self, PageCursor};
     let state = expect_context::<AppState>();
-    let decision = match decision.as_str() {
-        "" => None,
-        d => Some(
-            d.parse::<Decision>()
-                .map_err(|e| crate::user_error(http::StatusCode::UNPROCESSABLE_ENTITY, e))?,
-        ),
-    };
-    let source = match source.as_str() {
-        "" => None,
-        s => Some(
-            s.parse::<Source>()
-                .map_err(|e| crate::user_error(http::StatusCode::UNPROCESSABLE_ENTITY, e))?,
-        ),
-    };
-    let sk_id_curr = match sk_id_curr.trim() {
-        "" => None,
-        s => Some(s.parse::<i64>().map_err(|_| {
-            crate::user_error(
-                http::StatusCode::UNPROCESSABLE_ENTITY,
-                "the client id must be a whole number",
-            )
-        })?),
-    };
+    let filter = filters
+        .parse()
+        .map_err(|e| crate::user_error(http::StatusCode::UNPROCESSABLE_ENTITY, e))?;
     let after = cursor.as_deref().and_then(PageCursor::decode);
-    let filter = PredictionFilter {
-        decision,
-        source,
-        sk_id_curr,
-        since: super::parse_utc_minute(&since, "start of the time range")?,
-        until: super::parse_utc_minute(&until, "end of the time range")?,
-    };
-    let page = store::page_predictions(&state.pool, &filter, after, PAGE)
-        .await
-        .map_err(crate::read_failed("listing predictions"))?;
+    let (page, total) = tokio::try_join!(
+        store::page_predictions(&state.pool, &filter, after, PAGE),
+        store::count_matching(&state.pool, &filter),
+    )
+    .map_err(crate::read_failed("listing predictions"))?;
     Ok(PredictionPageView {
         rows: page.items.iter().map(prediction_row).collect(),
+        total,
         next_cursor: page.next.map(|c| c.encode()),
     })
 }
@@ -184,102 +235,136 @@ pub async fn read_prediction(id: String) -> Result<Option<PredictionDetailView>,
 
 #[component]
 pub fn PredictionsPage() -> impl IntoView {
-    let decision = RwSignal::new(String::new());
-    let source = RwSignal::new(String::new());
-    let client = RwSignal::new(String::new());
-    let since = RwSignal::new(String::new());
-    let until = RwSignal::new(String::new());
-    // The cursors of the pages before this one, to go back.
+    // The filters live in the URL, so that a filtered view can be linked and reloaded.
+    let query = use_query_map();
+    let filters = Memo::new(move |_| {
+        query.with(|q| Filters {
+            decision: q.get("decision").unwrap_or_default(),
+            source: q.get("source").unwrap_or_default(),
+            client: q.get("client").unwrap_or_default(),
+            since: q.get("since").unwrap_or_default(),
+            until: q.get("until").unwrap_or_default(),
+        })
+    });
+    let navigate = use_navigate();
+    let set_filter = move |key: &'static str, value: String| {
+        let mut f = filters.get_untracked();
+        match key {
+            "decision" => f.decision = value,
+            "source" => f.source = value,
+            "client" => f.client = value.trim().to_owned(),
+            "since" => f.since = value,
+            _ => f.until = value,
+        }
+        let q = f.query();
+        let to = if q.is_empty() {
+            "/predictions".to_owned()
+        } else {
+            format!("/predictions?{q}")
+        };
+        navigate(&to, Default::default());
+    };
+    // The cursors of the pages before this one, to go back; a new filter starts again.
     let history = RwSignal::new(Vec::<Option<String>>::new());
     let cursor = RwSignal::new(None::<String>);
-    let page = Resource::new(
-        move || {
-            (
-                decision.get(),
-                source.get(),
-                client.get(),
-                since.get(),
-                until.get(),
-                cursor.get(),
-            )
-        },
-        |(d, s, c, from, to, cur)| list_predictions(d, s, c, from, to, cur),
-    );
-    let reset = move || {
+    Effect::new(move |_| {
+        filters.track();
         history.set(Vec::new());
         cursor.set(None);
+    });
+    let page = Resource::new(
+        move || (filters.get(), cursor.get()),
+        |(f, cur)| list_predictions(f, cur),
+    );
+    let for_selects = set_filter.clone();
+    let select = move |key: &'static str,
+                       label: &'static str,
+                       options: &'static [(&'static str, &'static str)]| {
+        let set_filter = for_selects.clone();
+        view! {
+            <label>
+                {label}
+                <select
+                    data-testid=format!("filter-{key}")
+                    prop:value=move || {
+                        let f = filters.get();
+                        if key == "decision" { f.decision } else { f.source }
+                    }
+                    on:change=move |ev| set_filter(key, event_target_value(&ev))
+                >
+                    {options
+                        .iter()
+                        .map(|(value, text)| view! { <option value=*value>{*text}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+        }
+    };
+    let text_filter = move |key: &'static str, label: &'static str, kind: &'static str| {
+        let set_filter = set_filter.clone();
+        let testid = if key == "client" {
+            "filter-client".to_owned()
+        } else {
+            format!("filter-{key}")
+        };
+        view! {
+            <label>
+                {label}
+                <input
+                    type=kind
+                    data-testid=testid
+                    prop:value=move || {
+                        let f = filters.get();
+                        match key {
+                            "client" => f.client,
+                            "since" => f.since,
+                            _ => f.until,
+                        }
+                    }
+                    on:change=move |ev| set_filter(key, event_target_value(&ev))
+                />
+            </label>
+        }
     };
     view! {
         <section class="card">
-            <h1>"Predictions"</h1>
+            <div class="card-head">
+                <h1>"Predictions"</h1>
+                <a
+                    class="button secondary"
+                    data-testid="download-csv"
+                    download
+                    href=move || {
+                        let q = filters.get().query();
+                        if q.is_empty() { "/predictions.csv".to_owned() } else { format!("/predictions.csv?{q}") }
+                    }
+                >
+                    "Download CSV"
+                </a>
+            </div>
             <div class="filters">
-                <FilterSelect
-                    label="Decision "
-                    testid="filter-decision"
-                    options=&[("", "any"), ("APPROVED", "APPROVED"), ("REFUSED", "REFUSED")]
-                    on_change=Callback::new(move |v: String| {
-                        decision.set(v);
-                        reset();
-                    })
-                />
-                <FilterSelect
-                    label="Source "
-                    testid="filter-source"
-                    options=&[
-                        ("", "any"),
-                        ("api", "api"),
-                        ("batch", "batch"),
-                        ("ui", "ui"),
-                        ("simulator", "simulator"),
-                    ]
-                    on_change=Callback::new(move |v: String| {
-                        source.set(v);
-                        reset();
-                    })
-                />
-                <label>
-                    "Client id "
-                    <input
-                        data-testid="filter-client"
-                        inputmode="numeric"
-                        on:change=move |ev| {
-                            client.set(event_target_value(&ev));
-                            reset();
-                        }
-                    />
-                </label>
-                <label>
-                    "From (UTC) "
-                    <input
-                        type="datetime-local"
-                        data-testid="filter-since"
-                        on:change=move |ev| {
-                            since.set(event_target_value(&ev));
-                            reset();
-                        }
-                    />
-                </label>
-                <label>
-                    "To (UTC) "
-                    <input
-                        type="datetime-local"
-                        data-testid="filter-until"
-                        on:change=move |ev| {
-                            until.set(event_target_value(&ev));
-                            reset();
-                        }
-                    />
-                </label>
+                {select("decision", "Decision ", &[("", "any"), ("APPROVED", "APPROVED"), ("REFUSED", "REFUSED")])}
+                {select(
+                    "source",
+                    "Source ",
+                    &[("", "any"), ("api", "api"), ("batch", "batch"), ("ui", "ui"), ("simulator", "simulator")],
+                )}
+                {text_filter("client", "Client id ", "text")}
+                {text_filter("since", "From (UTC) ", "datetime-local")}
+                {text_filter("until", "To (UTC) ", "datetime-local")}
             </div>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || {
                     page.get()
                         .map(|r| match r {
-                            Ok(p) => view! { <PageView page=p history cursor/> }.into_any(),
+                            Ok(p) => {
+                                view! { <PageView page=p history cursor filtered=!filters.get_untracked().is_empty()/> }
+                                    .into_any()
+                            }
                             Err(e) => {
                                 view! {
                                     <p class="error" role="alert">
-                                        "Could not load predictions: " {e.to_string()}
+                                        "Could not load predictions: " {crate::error_text(&e)}
                                     </p>
                                 }
                                     .into_any()
@@ -296,11 +381,23 @@ fn PageView(
     page: PredictionPageView,
     history: RwSignal<Vec<Option<String>>>,
     cursor: RwSignal<Option<String>>,
+    /// Whether any filter is set (an empty result then says to clear them).
+    filtered: bool,
 ) -> impl IntoView {
     if page.rows.is_empty() && cursor.get_untracked().is_none() {
+        if filtered {
+            return view! {
+                <p class="muted" data-testid="empty-hint">
+                    "No prediction matches these filters. "
+                    <A href="/predictions">"Clear the filters"</A>
+                    " to see every prediction."
+                </p>
+            }
+            .into_any();
+        }
         return view! {
             <p class="muted" data-testid="empty-hint">
-                "No predictions match. Send some with "
+                "No predictions yet. Send some with "
                 <code>"POST /api/v1/predict"</code>
                 " or run "
                 <code>"scorewatch simulate"</code>
@@ -310,7 +407,16 @@ fn PageView(
         .into_any();
     }
     let next = page.next_cursor.clone();
+    let total = page.total;
     view! {
+        <p class="muted small" data-testid="total" data-total=total>
+            {format!(
+                "{} prediction{} match{}, newest first.",
+                crate::pages::readable(total as f64),
+                if total == 1 { "" } else { "s" },
+                if total == 1 { "es" } else { "" },
+            )}
+        </p>
         <div class="table-wrap">
             <table class="data" data-testid="predictions">
                 <thead>

@@ -104,7 +104,7 @@ pub async fn run(
     };
     let (tested, (window, window_ms)) = tokio::join!(testing, reading);
     let (baseline, tested, baseline_ms) = tested?;
-    let (rows, window_start, window_end) = window?;
+    let (rows, window) = window?;
     let n_rows = rows.n_rows;
     let s = settings.clone();
     let analysis = tokio::task::spawn_blocking(move || {
@@ -123,8 +123,7 @@ pub async fn run(
     let id = store::insert_drift_report(
         pool,
         model.id,
-        window_start,
-        window_end,
+        &window,
         &analysis,
         settings,
         trigger.as_str(),
@@ -141,8 +140,8 @@ pub async fn run(
     );
     Ok(Report {
         id,
-        window_start,
-        window_end,
+        window_start: window.start,
+        window_end: window.end,
         analysis,
     })
 }
@@ -195,7 +194,7 @@ pub async fn html(pool: &PgPool, id: i64) -> Result<Option<String>> {
     };
     let charts = match store::drift_baseline(pool, report.model_version).await? {
         Some(baseline) => {
-            let spec = WindowSpec::of_report(report.window_start, report.window_end);
+            let spec = WindowSpec::Reread(report.read_bounds());
             let (window, _, _) =
                 store::drift_window(pool, report.model_version, baseline.features.len(), spec)
                     .await?;
@@ -222,8 +221,10 @@ async fn window_performance(
     pool: &PgPool,
     report: &store::DriftReport,
 ) -> Result<Option<crate::performance::report::Computed>> {
-    let (since, until) = crate::drift::window::report_range(report.window_start, report.window_end);
-    let rows = store::cohort(pool, report.model_version, since, until).await?;
+    // By time: a report of the newest n whose first prediction shares its microsecond with
+    // others counts those others here too.
+    let bounds = report.read_bounds();
+    let rows = store::cohort(pool, report.model_version, bounds.since, bounds.until).await?;
     if rows.iter().all(|r| r.defaulted.is_none()) {
         return Ok(None);
     }

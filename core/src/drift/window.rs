@@ -4,9 +4,9 @@
 //! The end bound, in one place: a range is read as `[since, until)`; the newest `n` are
 //! read up to [`end_after`] their newest prediction, one microsecond (the resolution of
 //! stored times) later. A report stores the window's start and, as the end people read,
-//! `until` for a range and the newest prediction's time for the newest `n`. Reading a
-//! stored report's window again ([`WindowSpec::of_report`]) includes its end instant,
-//! so it covers every prediction the report analysed.
+//! `until` for a range and the newest prediction's time for the newest `n`, and beside them
+//! the exact bounds it read with ([`ReadBounds`]): reading a stored report's window again
+//! ([`WindowSpec::of_report`]) finds exactly the predictions the report analysed.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -26,6 +26,17 @@ pub enum WindowSpec {
     },
     /// The newest `n` (in the order `(created_at, id)`), `n` at least 1.
     Last(i64),
+    /// Exactly the predictions a stored report read (see [`ReadBounds`]).
+    Reread(ReadBounds),
+}
+
+/// The bounds a window was read with: from `(since, first_id)` in the order
+/// `(created_at, id)` (`first_id` None: every id at `since`) up to `until`, excluded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadBounds {
+    pub since: DateTime<Utc>,
+    pub first_id: Option<uuid::Uuid>,
+    pub until: DateTime<Utc>,
 }
 
 impl WindowSpec {
@@ -76,21 +87,36 @@ impl WindowSpec {
         }
     }
 
-    /// The window of a stored report, read again: `[window_start, window_end]`, its end
-    /// instant included (a report of the newest `n` ends at its newest prediction).
-    pub fn of_report(window_start: DateTime<Utc>, window_end: DateTime<Utc>) -> Self {
-        let (since, until) = report_range(window_start, window_end);
-        WindowSpec::Range { since, until }
+    /// The window of a stored report, read again: with the bounds it stored
+    /// (`read_until`, `first_id`), or, for a report stored without them,
+    /// `[window_start, window_end]`, its end instant included.
+    pub fn of_report(
+        window_start: DateTime<Utc>,
+        window_end: DateTime<Utc>,
+        read_until: Option<DateTime<Utc>>,
+        first_id: Option<uuid::Uuid>,
+    ) -> Self {
+        WindowSpec::Reread(report_bounds(
+            window_start,
+            window_end,
+            read_until,
+            first_id,
+        ))
     }
 }
 
-/// The `[since, until)` that reads a stored report's window again (see
-/// [`WindowSpec::of_report`]).
-pub fn report_range(
+/// The bounds that read a stored report's window again (see [`WindowSpec::of_report`]).
+pub fn report_bounds(
     window_start: DateTime<Utc>,
     window_end: DateTime<Utc>,
-) -> (DateTime<Utc>, DateTime<Utc>) {
-    (window_start, end_after(window_end))
+    read_until: Option<DateTime<Utc>>,
+    first_id: Option<uuid::Uuid>,
+) -> ReadBounds {
+    ReadBounds {
+        since: window_start,
+        first_id,
+        until: read_until.unwrap_or_else(|| end_after(window_end)),
+    }
 }
 
 /// The exclusive end of a window whose newest prediction was made at `newest`: one
@@ -146,10 +172,22 @@ mod tests {
     #[test]
     fn a_report_window_is_read_back_as_stored() {
         let (start, end) = (at("2026-11-30T11:00:00Z"), at("2026-11-30T12:00:00Z"));
+        // Stored bounds are read as they are (a range ends before its `until`).
+        let id = uuid::Uuid::from_u128(7);
         assert_eq!(
-            WindowSpec::of_report(start, end),
-            WindowSpec::Range {
+            WindowSpec::of_report(start, end, Some(end), Some(id)),
+            WindowSpec::Reread(ReadBounds {
                 since: start,
+                first_id: Some(id),
+                until: end
+            })
+        );
+        // A report stored without them: its end instant included.
+        assert_eq!(
+            report_bounds(start, end, None, None),
+            ReadBounds {
+                since: start,
+                first_id: None,
                 until: at("2026-11-30T12:00:00.000001Z")
             }
         );

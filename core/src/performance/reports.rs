@@ -29,6 +29,7 @@ async fn resolve(
 ) -> Result<Option<(DateTime<Utc>, DateTime<Utc>, DateTime<Utc>)>> {
     match spec {
         WindowSpec::Range { since, until } => Ok(Some((since, until, until))),
+        WindowSpec::Reread(b) => Ok(Some((b.since, b.until, b.until))),
         WindowSpec::Last(n) => {
             type Span = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
             let row: Option<Span> = sqlx::query_as(

@@ -31,6 +31,25 @@ pub struct DriftReport {
     /// cli, api, schedule or backfill.
     pub trigger: String,
     pub created_at: DateTime<Utc>,
+    /// The exclusive end the window was read up to (None for reports stored before it was
+    /// kept); see [`crate::drift::window::ReadBounds`].
+    #[serde(skip)]
+    pub read_until: Option<DateTime<Utc>>,
+    /// The first prediction's id of a report of the newest n.
+    #[serde(skip)]
+    pub first_id: Option<uuid::Uuid>,
+}
+
+impl DriftReport {
+    /// The bounds that read this report's window again, exactly.
+    pub fn read_bounds(&self) -> crate::drift::window::ReadBounds {
+        crate::drift::window::report_bounds(
+            self.window_start,
+            self.window_end,
+            self.read_until,
+            self.first_id,
+        )
+    }
 }
 
 /// One feature of a stored report.
@@ -58,22 +77,24 @@ pub struct DriftFeature {
 pub async fn insert_drift_report(
     pool: &PgPool,
     model_version: i64,
-    window_start: DateTime<Utc>,
-    window_end: DateTime<Utc>,
+    window: &super::ReportWindow,
     analysis: &crate::drift::analysis::Analysis,
     settings: &crate::drift::analysis::Settings,
     trigger: &str,
 ) -> Result<i64> {
+    let read = window.read;
     let s = &analysis.summary;
     let mut tx = pool.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO drift_reports (window_start, window_end, model_version, n_reference, n_current, \
          n_features_analyzed, n_features_drifted, drift_share, weighted_drift_share, status, score_psi, \
-         score_ks_statistic, score_ks_p_value, refusal_rate_ref, refusal_rate_cur, settings, trigger) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
+         score_ks_statistic, score_ks_p_value, refusal_rate_ref, refusal_rate_cur, settings, trigger, \
+         read_until, first_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+         RETURNING id",
     )
-    .bind(window_start)
-    .bind(window_end)
+    .bind(window.start)
+    .bind(window.end)
     .bind(model_version)
     .bind(s.n_reference as i64)
     .bind(s.n_current as i64)
@@ -89,6 +110,8 @@ pub async fn insert_drift_report(
     .bind(s.refusal_rate_cur)
     .bind(serde_json::to_value(settings)?)
     .bind(trigger)
+    .bind(read.map(|r| r.until))
+    .bind(read.and_then(|r| r.first_id))
     .fetch_one(&mut *tx)
     .await?;
     if !analysis.features.is_empty() {
@@ -124,7 +147,8 @@ pub async fn insert_drift_report(
 const REPORT_COLUMNS: &str =
     "id, window_start, window_end, model_version, n_reference, n_current, \
     n_features_analyzed, n_features_drifted, drift_share, weighted_drift_share, status, score_psi, \
-    score_ks_statistic, score_ks_p_value, refusal_rate_ref, refusal_rate_cur, settings, trigger, created_at";
+    score_ks_statistic, score_ks_p_value, refusal_rate_ref, refusal_rate_cur, settings, trigger, created_at, \
+    read_until, first_id";
 
 fn drift_report(r: sqlx::postgres::PgRow) -> DriftReport {
     DriftReport {
@@ -147,6 +171,8 @@ fn drift_report(r: sqlx::postgres::PgRow) -> DriftReport {
         settings: r.get("settings"),
         trigger: r.get("trigger"),
         created_at: r.get("created_at"),
+        read_until: r.get("read_until"),
+        first_id: r.get("first_id"),
     }
 }
 

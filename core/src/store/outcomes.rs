@@ -246,9 +246,17 @@ pub async fn list_outcomes(
         .collect())
 }
 
-/// Every prediction of `model_version` made in `[since, until)` (score and decision, read
-/// from the `predictions_scores` index) with its outcome where one is recorded (read from
-/// `outcomes`), in the order of their ids (so that a report's sums run in one order).
+/// Every prediction of `model_version` made in `[since, until)` with its outcome where one
+/// is recorded, ordered by score and decision (approved first), and among equal ones the
+/// labelled non-defaults, the labelled defaults, then the unlabelled: a report's sums run in
+/// one order whatever the rows' physical order.
+///
+/// How, for speed on millions of predictions: each query sends one row of arrays, not a
+/// row per prediction, and ids never travel. The window's scores and decisions come from
+/// `predictions` (the `predictions_scores` index), in time slices read concurrently; the
+/// labelled ones from `outcomes` alone, which holds a copy of each prediction's score and
+/// decision. Both sorted, each outcome is matched to an equal (score, decision) of the
+/// window: equal values are interchangeable in every statistic of a report.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn cohort(
     pool: &PgPool,
@@ -256,39 +264,85 @@ pub async fn cohort(
     since: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Result<Vec<CohortRow>> {
-    let window = async {
-        sqlx::query_as::<_, (Uuid, f64, bool)>(
-            "SELECT id, probability, decision = 'REFUSED' FROM predictions \
-             WHERE model_version = $1 AND created_at >= $2 AND created_at < $3",
-        )
-        .bind(model_version)
-        .bind(since)
-        .bind(until)
-        .fetch_all(pool)
-        .await
+    const SLICES: i32 = 4;
+    let step = (until - since) / SLICES;
+    let slice = |k: i32| {
+        let from = since + step * k;
+        let to = if k == SLICES - 1 {
+            until
+        } else {
+            since + step * (k + 1)
+        };
+        async move {
+            sqlx::query_as::<_, (Vec<f64>, Vec<bool>)>(
+                "SELECT coalesce(array_agg(probability), '{}'), \
+                        coalesce(array_agg(decision = 'REFUSED'), '{}') \
+                   FROM predictions \
+                  WHERE model_version = $1 AND created_at >= $2 AND created_at < $3",
+            )
+            .bind(model_version)
+            .bind(from)
+            .bind(to)
+            .fetch_one(pool)
+            .await
+        }
     };
     let labelled = async {
-        sqlx::query_as::<_, (Uuid, bool)>(
-            "SELECT prediction_id, defaulted FROM outcomes \
-             WHERE model_version = $1 AND prediction_created_at >= $2 AND prediction_created_at < $3",
+        sqlx::query_as::<_, (Vec<f64>, Vec<bool>, Vec<bool>)>(
+            "SELECT coalesce(array_agg(probability), '{}'), coalesce(array_agg(refused), '{}'), \
+                    coalesce(array_agg(defaulted), '{}') \
+               FROM outcomes \
+              WHERE model_version = $1 AND prediction_created_at >= $2 \
+                AND prediction_created_at < $3",
         )
         .bind(model_version)
         .bind(since)
         .bind(until)
-        .fetch_all(pool)
+        .fetch_one(pool)
         .await
     };
-    let (mut window, labelled) = tokio::try_join!(window, labelled)?;
-    window.sort_unstable_by_key(|(id, _, _)| *id);
-    let outcomes: std::collections::HashMap<Uuid, bool> = labelled.into_iter().collect();
-    Ok(window
+    let (a, b, c, d, labelled) =
+        tokio::try_join!(slice(0), slice(1), slice(2), slice(3), labelled)?;
+    let mut window: Vec<CohortRow> = [a, b, c, d]
         .into_iter()
-        .map(|(id, score, refused)| CohortRow {
-            score,
-            refused,
-            defaulted: outcomes.get(&id).copied(),
+        .flat_map(|(scores, refused)| {
+            scores
+                .into_iter()
+                .zip(refused)
+                .map(|(score, refused)| CohortRow {
+                    score,
+                    refused,
+                    defaulted: None,
+                })
         })
-        .collect())
+        .collect();
+    let (scores, refused, defaulted) = labelled;
+    let mut known: Vec<(f64, bool, bool)> = scores
+        .into_iter()
+        .zip(refused)
+        .zip(defaulted)
+        .map(|((s, r), d)| (s, r, d))
+        .collect();
+    // The order of f64::total_cmp, as an integer key.
+    let key = |score: f64, refused: bool| {
+        let bits = score.to_bits() as i64;
+        (bits ^ (((bits >> 63) as u64) >> 1) as i64, refused)
+    };
+    window.sort_unstable_by_key(|r| key(r.score, r.refused));
+    known.sort_unstable_by_key(|&(s, r, d)| (key(s, r), d));
+    // Walk both in order: each outcome takes the next unlabelled row of equal value.
+    let mut i = 0;
+    for (score, refused, defaulted) in known {
+        let k = key(score, refused);
+        while i < window.len() && key(window[i].score, window[i].refused) < k {
+            i += 1;
+        }
+        if i < window.len() && key(window[i].score, window[i].refused) == k {
+            window[i].defaulted = Some(defaulted);
+            i += 1;
+        }
+    }
+    Ok(window)
 }
 
 /// How many outcomes are recorded in all.

@@ -233,6 +233,27 @@ pub async fn list_predictions(
     rows.into_iter().map(stored_prediction).collect()
 }
 
+/// How many stored predictions match `filter`.
+#[tracing::instrument(level = "debug", skip_all)]
+pub async fn count_matching(pool: &PgPool, filter: &PredictionFilter) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM predictions \
+          WHERE ($1::timestamptz IS NULL OR created_at >= $1) \
+            AND ($2::timestamptz IS NULL OR created_at < $2) \
+            AND ($3::text IS NULL OR decision = $3) \
+            AND ($4::bigint IS NULL OR sk_id_curr = $4) \
+            AND ($5::text IS NULL OR source = $5)",
+    )
+    .bind(filter.since)
+    .bind(filter.until)
+    .bind(filter.decision.map(Decision::as_str))
+    .bind(filter.sk_id_curr)
+    .bind(filter.source.map(Source::as_str))
+    .fetch_one(pool)
+    .await
+    .context("counting predictions")?)
+}
+
 /// One page of a newest-first listing: at most `limit` predictions, and the cursor of
 /// the next page (None on the last page).
 #[derive(Debug, Clone)]
@@ -313,25 +334,26 @@ pub async fn count_predictions_between(
     .await?)
 }
 
-/// One feature's non-missing values in the window `[since, until)` of a model version
+/// One feature's non-missing values in a window of a model version read with `bounds`
 /// (position is the feature's 0-based index in the model).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn window_feature_values(
     pool: &PgPool,
     model_version: i64,
     position: usize,
-    since: DateTime<Utc>,
-    until: DateTime<Utc>,
+    bounds: crate::drift::window::ReadBounds,
 ) -> Result<Vec<f64>> {
+    // From (since, first_id) in the order (created_at, id); the nil id is the smallest.
     let values: Vec<f64> = sqlx::query_scalar(
         "SELECT features[$2] FROM predictions \
-          WHERE model_version = $1 AND created_at >= $3 AND created_at < $4 \
+          WHERE model_version = $1 AND (created_at, id) >= ($3, $5) AND created_at < $4 \
             AND features[$2] IS NOT NULL",
     )
     .bind(model_version)
     .bind(position as i32 + 1)
-    .bind(since)
-    .bind(until)
+    .bind(bounds.since)
+    .bind(bounds.until)
+    .bind(bounds.first_id.unwrap_or(uuid::Uuid::nil()))
     .fetch_all(pool)
     .await
     .context("reading a feature of the window")?;

@@ -30,6 +30,7 @@ async fn prepare_window(
 > {
     let (start, until, first_id, end) = match spec {
         WindowSpec::Range { since, until } => (since, until, None, until),
+        WindowSpec::Reread(b) => (b.since, b.until, b.first_id, b.until),
         WindowSpec::Last(n) => {
             // The newest n in the order of the paging index: (created_at, id) descending.
             let last: Option<DateTime<Utc>> = sqlx::query_scalar(
@@ -91,8 +92,18 @@ pub async fn drift_window(
     Ok((window, from.at, end))
 }
 
+/// Where a report's window lies: the start and end its report shows (see
+/// [`crate::drift::window`]), and the bounds it was read with (None when there was nothing
+/// to read).
+#[derive(Debug, Clone, Copy)]
+pub struct ReportWindow {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub read: Option<crate::drift::window::ReadBounds>,
+}
+
 /// The predictions of a window sent a group of features at a time (see
-/// [`crate::drift::blocks::stream_window`]), with the window's bounds as its report shows them.
+/// [`crate::drift::blocks::stream_window`]), with where the window lies.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn drift_window_stream(
     pool: &PgPool,
@@ -101,14 +112,20 @@ pub async fn drift_window_stream(
     spec: WindowSpec,
     groups: tokio::sync::mpsc::Sender<crate::drift::blocks::FeatureGroup>,
     spare: &mut std::sync::mpsc::Receiver<Vec<crate::drift::analysis::Column>>,
-) -> Result<(
-    crate::drift::blocks::WindowRows,
-    DateTime<Utc>,
-    DateTime<Utc>,
-)> {
+) -> Result<(crate::drift::blocks::WindowRows, ReportWindow)> {
     let Some((from, until, end)) = prepare_window(pool, model_version, spec).await? else {
         let now = Utc::now();
-        return Ok((Default::default(), now, now));
+        let empty = ReportWindow {
+            start: now,
+            end: now,
+            read: None,
+        };
+        return Ok((Default::default(), empty));
+    };
+    let read = crate::drift::window::ReadBounds {
+        since: from.at,
+        first_id: from.id,
+        until,
     };
     let rows = crate::drift::blocks::stream_window(
         pool,
@@ -120,5 +137,10 @@ pub async fn drift_window_stream(
         spare,
     )
     .await?;
-    Ok((rows, from.at, end))
+    let window = ReportWindow {
+        start: from.at,
+        end,
+        read: Some(read),
+    };
+    Ok((rows, window))
 }

@@ -31,6 +31,12 @@ impl Requirement for Read {
     const WHAT: &'static str = "read stored data";
 }
 
+pub struct RecordOutcomes;
+impl Requirement for RecordOutcomes {
+    const PERMISSION: Permission = Permission::RecordOutcomes;
+    const WHAT: &'static str = "record outcomes (scorer and admin keys can)";
+}
+
 pub struct Admin;
 impl Requirement for Admin {
     const PERMISSION: Permission = Permission::Admin;

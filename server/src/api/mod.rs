@@ -54,6 +54,7 @@ pub fn routes(batch_body_limit: usize) -> Router<ServerState> {
         )
         .route("/api/v1/drift/run", post(drift::run))
         .route("/drift/{id}/report.html", get(drift::download_report_html))
+        .route("/predictions.csv", get(predictions::download_csv))
         .route(
             "/api/v1/outcomes",
             post(outcomes::record)

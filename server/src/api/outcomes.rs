@@ -205,7 +205,7 @@ fn parse_items(body: &[u8], now: DateTime<Utc>) -> Result<Vec<NewOutcome>, ApiEr
         (status = 200, description = "Recorded; items that matched no prediction are listed and not stored", body = OutcomesResponse),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "No or unknown API key", body = ErrorBody),
-        (status = 403, description = "The key's role may not record outcomes (scorer, officer or admin)", body = ErrorBody),
+        (status = 403, description = "The key's role may not record outcomes (scorer or admin)", body = ErrorBody),
         (status = 413, description = "Body over 4 MiB", body = ErrorBody),
         (status = 415, description = "Not application/json", body = ErrorBody),
         (status = 422, description = "An invalid item (its index is named), an unknown field, or more than 10,000 items; nothing is stored", body = ErrorBody),
@@ -214,7 +214,7 @@ fn parse_items(body: &[u8], now: DateTime<Utc>) -> Result<Vec<NewOutcome>, ApiEr
 )]
 pub async fn record(
     State(state): State<AppState>,
-    _auth: Authorized<auth::Predict>,
+    _auth: Authorized<auth::RecordOutcomes>,
     JsonBody(body): JsonBody,
 ) -> Result<Json<OutcomesResponse>, ApiError> {
     let items = parse_items(&body, Utc::now())?;

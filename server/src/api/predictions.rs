@@ -233,3 +233,115 @@ async fn with_names(
         })
         .collect())
 }
+
+/// Predictions the CSV download reads per query.
+const CSV_PAGE: i64 = 2_000;
+
+/// The dashboard's download of the listed predictions as CSV (`/predictions.csv`, with the
+/// list page's filters as its query: `decision`, `source`, `client`, `since`, `until`).
+/// One row per prediction of the active model version, newest first: `prediction_id`,
+/// `created_at` (RFC 3339, microseconds), `model_version`, `sk_id_curr`, `probability`,
+/// `decision`, `threshold`, `inference_time_ms`, `source`, then every feature in model
+/// order (empty when missing). Numbers are written shortest, reading back to the same
+/// double. Streamed a page at a time, so any number of rows downloads in constant memory.
+pub async fn download_csv(
+    State(state): State<AppState>,
+    ApiQuery(filters): ApiQuery<app::pages::predictions::Filters>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    use futures_util::StreamExt;
+    let filter = filters.parse().map_err(ApiError::Validation)?;
+    let names = state.model.version.feature_names.clone();
+    let version = state.model.version.id;
+    let header_row = {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let fixed = [
+            "prediction_id",
+            "created_at",
+            "model_version",
+            "sk_id_curr",
+            "probability",
+            "decision",
+            "threshold",
+            "inference_time_ms",
+            "source",
+        ];
+        w.write_record(
+            fixed
+                .iter()
+                .copied()
+                .chain(names.iter().map(String::as_str)),
+        )
+        .map_err(|e| ApiError::Internal(e.into()))?;
+        w.into_inner()
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?
+    };
+    let pool = state.pool.clone();
+    // State: (cursor, done).
+    let pages = futures_util::stream::unfold((None, false), move |(after, done)| {
+        let (pool, filter) = (pool.clone(), filter.clone());
+        async move {
+            if done {
+                return None;
+            }
+            match store::page_predictions(&pool, &filter, after, CSV_PAGE).await {
+                Ok(page) => {
+                    let bytes = csv_rows(&page.items, version);
+                    let next = page.next;
+                    Some((Ok(bytes), (next, next.is_none())))
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "predictions CSV stopped");
+                    Some((
+                        Err(std::io::Error::other("reading predictions failed")),
+                        (None, true),
+                    ))
+                }
+            }
+        }
+    });
+    let body =
+        futures_util::stream::once(async move { Ok::<_, std::io::Error>(header_row) }).chain(pages);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"predictions.csv\"",
+            ),
+        ],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response())
+}
+
+/// Predictions of `version` as CSV lines (see [`download_csv`]).
+fn csv_rows(items: &[Prediction], version: i64) -> Vec<u8> {
+    use scorewatch_core::numbers::shortest;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for p in items.iter().filter(|p| p.model_version == version) {
+        let fixed = [
+            p.id.to_string(),
+            p.created_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            p.model_version.to_string(),
+            p.sk_id_curr.map(|v| v.to_string()).unwrap_or_default(),
+            shortest(p.probability),
+            p.decision.as_str().to_owned(),
+            shortest(p.threshold),
+            shortest(p.inference_time_ms),
+            p.source.as_str().to_owned(),
+        ];
+        let features = p.features.iter().map(|v| {
+            if v.is_nan() {
+                String::new()
+            } else {
+                shortest(*v)
+            }
+        });
+        // Writing to memory fails only on allocation failure.
+        let _ = w.write_record(fixed.into_iter().chain(features));
+    }
+    w.into_inner().unwrap_or_default()
+}

@@ -356,11 +356,30 @@ async fn every_grafana_panel_query_runs_on_the_schema(pool: PgPool) {
         &app.state.model.version,
         store::WindowSpec::Last(400),
         &Default::default(),
-        scorewatch_core::drift::reports::Trigger::Cli,
+        scorewatch_core::drift::reports::Trigger::Schedule,
     )
     .await
     .unwrap();
     assert!(report.id > 0);
+    // An access log line of a predict request, for the request latency panel.
+    store::insert_logs(
+        &pool,
+        &[store::LogEntry {
+            id: 0,
+            ts: Utc::now() - Duration::hours(1),
+            level: "INFO".into(),
+            target: "scorewatch::access".into(),
+            message: "request".into(),
+            request_id: None,
+            method: Some("POST".into()),
+            path: Some("/api/v1/predict".into()),
+            status: Some(200),
+            latency_ms: Some(2.5),
+            fields: serde_json::json!({}),
+        }],
+    )
+    .await
+    .unwrap();
 
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../deploy/grafana/dashboards/scorewatch.json");

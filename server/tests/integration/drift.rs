@@ -490,3 +490,63 @@ async fn windows_read_from_column_blocks_hold_exactly_the_stored_predictions(poo
         assert_eq!(end, newest[0].created_at);
     }
 }
+
+/// Reading a report's window again (the drill-down, the HTML report) finds exactly the
+/// predictions it analysed: a prediction made at a range's exclusive end, or tied with the
+/// first of the newest n, belongs to no more windows than it did.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_report_window_read_again_holds_what_the_report_analysed(pool: PgPool) {
+    let model = demo(&pool).await;
+    let test = TestSet::load(&artifacts().join(TEST_FILE), model.model.feature_names()).unwrap();
+    let t0 = Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap();
+    let hour = Duration::hours(1);
+    // Two batches of 50, each at one instant; the second exactly at the range's end.
+    for (b, at) in [(0, t0 + Duration::minutes(30)), (1, t0 + hour)] {
+        let rows = test.batch(b * 50, 50, 0.0, DriftKind::Shift, &[], 1);
+        let mut scored =
+            predict::score(&model, &applications(&model, &rows), Source::Api, None).unwrap();
+        for p in &mut scored {
+            p.created_at = at;
+        }
+        store::insert_predictions(&pool, &scored).await.unwrap();
+    }
+    // A feature every test row has.
+    let names = model.model.feature_names();
+    let position = (0..names.len())
+        .find(|&j| {
+            test.rows[..100 * names.len()]
+                .chunks(names.len())
+                .all(|r| !r[j].is_nan())
+        })
+        .unwrap();
+    for (spec, n) in [
+        (
+            WindowSpec::Range {
+                since: t0,
+                until: t0 + hour,
+            },
+            50,
+        ),
+        (WindowSpec::Last(30), 30),
+    ] {
+        let report = reports::run(
+            &pool,
+            &model.version,
+            spec,
+            &Settings::default(),
+            Trigger::Cli,
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.analysis.summary.n_current, n, "{spec:?}");
+        let (stored, _) = store::get_drift_report(&pool, report.id)
+            .await
+            .unwrap()
+            .unwrap();
+        let again =
+            store::window_feature_values(&pool, model.version.id, position, stored.read_bounds())
+                .await
+                .unwrap();
+        assert_eq!(again.len(), n, "{spec:?}: read again");
+    }
+}

@@ -76,10 +76,21 @@ async fn outcomes_are_recorded_replaced_listed_and_refused_whole(pool: PgPool) {
         {"sk_id_curr": 500_002, "defaulted": true, "observed_at": "2001-01-01T00:00:00Z"},
     ]})
     .to_string();
-    let (status, _) = app
-        .send(post_as("/api/v1/outcomes", &body, Some(&viewer)))
-        .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, officer) = access::create(&app.pool, "officer", Role::Officer)
+        .await
+        .unwrap();
+    // Scorer and admin keys record outcomes; a viewer reads, an officer scores in the
+    // browser: neither records what defaulted.
+    for key in [&viewer, &officer] {
+        let (status, res) = app
+            .send(post_as("/api/v1/outcomes", &body, Some(key)))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{res}");
+        assert!(
+            res["error"].as_str().unwrap().contains("record outcomes"),
+            "{res}"
+        );
+    }
     let (status, res) = app
         .send(post_as("/api/v1/outcomes", &body, Some(&scorer)))
         .await;
