@@ -298,7 +298,7 @@ pub fn decision_split(n_approved: i64, n_refused: i64) -> Chart {
             Pie::new()
                 .name("decisions")
                 .radius(vec!["45%", "70%"])
-                .label(charming::element::Label::new().formatter("{b}\n{c} ({d}%)"))
+                .label(charming::element::Label::new().formatter("{b}: {c} ({d}%)"))
                 .data(vec![
                     slice(n_approved, "APPROVED", colour::APPROVED),
                     slice(n_refused, "REFUSED", colour::REFUSED),
@@ -438,7 +438,12 @@ pub fn auc_chart(
         realised_line = realised_line.mark_line(
             MarkLine::new()
                 .symbol(vec![Symbol::None, Symbol::None])
-                .label(charming::element::Label::new().formatter("{b}"))
+                // Above the line at its right end, inside the plot: never cut at the edge.
+                .label(
+                    charming::element::Label::new()
+                        .formatter("{b}")
+                        .position(charming::element::LabelPosition::InsideEndTop),
+                )
                 .line_style(dashed(colour::ALERT, 1.0))
                 .data(vec![MarkLineVariant::Simple(
                     MarkLineData::new()
@@ -788,7 +793,7 @@ mod tests {
         let pie = find(&o, "pie", "decisions").expect("a pie");
         assert_eq!(pie["radius"], json!(["45%", "70%"]));
         assert_eq!(
-            pie["label"]["formatter"], "{b}\n{c} ({d}%)",
+            pie["label"]["formatter"], "{b}: {c} ({d}%)",
             "each slice shows its count and percentage"
         );
         let slices = pie["data"].as_array().expect("slices");

@@ -114,7 +114,7 @@ pub fn OutsideTrainingNotice(items: Vec<crate::dto::OutsideView>) -> impl IntoVi
                         format!("{n} features lie outside what the model saw in training")
                     }}
                 </strong>
-                " (the model answers beyond its training values as at their edge; check for a typing error):"
+                " (the model never learned from such values, so the score rests on an extrapolation; check for a typing error):"
                 <ul>
                     {items
                         .into_iter()

@@ -56,7 +56,7 @@ test('the overview draws its charts and its numbers match the database', async (
   const ring = await page.evaluate(
     () => echarts.getInstanceByDom(document.getElementById('decision-chart')).getOption().series[0].label.formatter,
   );
-  assert.equal(ring, '{b}\n{c} ({d}%)');
+  assert.equal(ring, '{b}: {c} ({d}%)');
 
   // Refresh fetches a new prediction.
   await postPrediction({ EXT_SOURCE_2: 0.7, EXT_SOURCE_3: 0.6 });

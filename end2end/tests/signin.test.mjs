@@ -58,12 +58,17 @@ test('pages ask to sign in, keys are checked, and signing out ends the session',
   assert.equal(again.status, 303);
 });
 
-test('every page renders for a signed-in viewer', async () => {
+test('every page renders for a signed-in viewer; scoring answers 403 and says why', async () => {
   const page = await signedInPage(browser, '/', VIEWER_KEY);
-  for (const path of ['/', '/score', '/predictions', '/drift', '/logs', '/model']) {
+  for (const path of ['/', '/predictions', '/drift', '/performance', '/logs', '/model']) {
     const res = await page.goto(`${BASE_URL}${path}`);
     assert.equal(res.status(), 200, path);
     await waitForHydration(page);
   }
+  // A viewer may read, not score: the page says so, with a 403, not a 500.
+  const res = await page.goto(`${BASE_URL}/score`);
+  assert.equal(res.status(), 403);
+  await waitForHydration(page);
+  assert.match(await page.textContent('[role="alert"]'), /viewer.*may not score/);
   assert.deepEqual(page.errors, [], 'no errors in the pages');
 });

@@ -5,17 +5,23 @@ use leptos_router::hooks::use_query_map;
 
 use crate::auth::sign_in;
 
-/// Where this server saved its admin key at first start (`<data-dir>/admin-key`), if it
-/// uses keys. Open: the sign-in page shows it before anyone has signed in.
-#[server(endpoint = "admin_key_file")]
-pub async fn admin_key_file() -> Result<Option<String>, ServerFnError> {
-    use scorewatch_core::state::AppState;
-    Ok(expect_context::<AppState>().settings.admin_key_file.clone())
-}
-
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let key_file = Resource::new(|| (), |_| admin_key_file());
+    // Where this server saved its admin key at first start (`<data-dir>/admin-key`): read on
+    // the server and handed to the client with the page.
+    let key_file = leptos::server::SharedValue::new(|| {
+        #[cfg(feature = "ssr")]
+        {
+            use_context::<scorewatch_core::state::AppState>()
+                .and_then(|s| s.settings.admin_key_file.clone())
+        }
+        #[cfg(not(feature = "ssr"))]
+        {
+            None::<String>
+        }
+    })
+    .into_inner()
+    .unwrap_or_else(|| "<data-dir>/admin-key".into());
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_else(|| "/".into());
     let key = RwSignal::new(String::new());
@@ -33,16 +39,7 @@ pub fn LoginPage() -> impl IntoView {
                 "Paste an API key of role viewer (reads), officer (also scores applications) or "
                 "admin (also runs drift detection). The first start of the server printed an admin "
                 "key and saved it in "
-                <Suspense fallback=|| view! { <code>"<data-dir>/admin-key"</code> }>
-                    {move || {
-                        let file = key_file
-                            .get()
-                            .and_then(Result::ok)
-                            .flatten()
-                            .unwrap_or_else(|| "<data-dir>/admin-key".into());
-                        view! { <code data-testid="admin-key-file">{file}</code> }
-                    }}
-                </Suspense>
+                <code data-testid="admin-key-file">{key_file}</code>
                 "; create others with "
                 <code>"scorewatch keys create --role viewer --name NAME"</code> "."
             </p>

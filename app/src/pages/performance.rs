@@ -318,11 +318,17 @@ fn ReportDetail(detail: PerformanceDetail) -> impl IntoView {
     let (auc_light, auc_colour) = light(r.auc_test_p_value, r.warning_level, r.alert_level);
     let (jeffreys_light, jeffreys_colour) =
         light(r.jeffreys_p_value, r.warning_level, r.alert_level);
-    let tile = |label: &'static str, testid: &'static str, value: Option<f64>, text: String| {
+    // A headline figure, exact in data-value; `note` (a confidence interval) below it, small.
+    let tile = |label: &'static str,
+                testid: &'static str,
+                value: Option<f64>,
+                text: String,
+                note: String| {
         view! {
             <div>
                 <dt>{label}</dt>
                 <dd data-testid=testid data-value=exact(value)>{text}</dd>
+                {(!note.is_empty()).then(|| view! { <dd class="note muted small">{note}</dd> })}
             </div>
         }
     };
@@ -379,19 +385,20 @@ fn ReportDetail(detail: PerformanceDetail) -> impl IntoView {
                 </span>
             </div>
             <dl class="stats">
-                {tile("ROC AUC (realised)", "roc-auc", r.roc_auc, format!("{} {ci}", fixed(r.roc_auc, 3)))}
-                {tile("Gini", "gini", r.gini, fixed(r.gini, 3))}
-                {tile("KS separation", "ks", r.ks_separation, fixed(r.ks_separation, 3))}
-                {tile("Brier score", "brier", r.brier, fixed(r.brier, 4))}
+                {tile("ROC AUC (realised)", "roc-auc", r.roc_auc, fixed(r.roc_auc, 3), ci)}
+                {tile("Gini", "gini", r.gini, fixed(r.gini, 3), String::new())}
+                {tile("KS separation", "ks", r.ks_separation, fixed(r.ks_separation, 3), String::new())}
+                {tile("Brier score", "brier", r.brier, fixed(r.brier, 4), String::new())}
                 {tile(
                     "ROC AUC (CBPE estimate)",
                     "estimated-roc-auc",
                     r.estimated_roc_auc,
-                    format!("{} {est_band}", fixed(r.estimated_roc_auc, 3)),
+                    fixed(r.estimated_roc_auc, 3),
+                    est_band,
                 )}
-                {tile("Mean PD / default rate", "mean-pd", r.mean_pd, format!("{} / {}", percent(r.mean_pd), percent(r.default_rate)))}
-                {tile("Herfindahl (grades)", "herfindahl", r.herfindahl, fixed(r.herfindahl, 3))}
-                {tile("Grade PSI", "grade-psi", r.grade_psi, fixed(r.grade_psi, 3))}
+                {tile("Mean PD / default rate", "mean-pd", r.mean_pd, format!("{} / {}", percent(r.mean_pd), percent(r.default_rate)), String::new())}
+                {tile("Herfindahl (grades)", "herfindahl", r.herfindahl, fixed(r.herfindahl, 3), String::new())}
+                {tile("Grade PSI", "grade-psi", r.grade_psi, fixed(r.grade_psi, 3), String::new())}
             </dl>
             <h3>"Label coverage"</h3>
             <p class="muted small" data-testid="population">{format!("Computed on {}.", r.population)}</p>

@@ -59,14 +59,14 @@ fn unit_hint(name: &str) -> &'static str {
     let has = |p: &str| name.starts_with(p) || name.contains(&format!("_{p}"));
     if name.starts_with("EXT_SOURCE") {
         "external credit score, 0 to 1"
+    } else if name.contains("RATE") || name.contains("RATIO") || name.contains("PERC") {
+        "ratio"
     } else if has("DAYS_") {
         "days relative to the application (negative: before)"
     } else if has("AMT_") {
         "amount in the loan's currency"
     } else if has("CNT_") {
         "count"
-    } else if name.contains("RATE") || name.contains("RATIO") || name.contains("PERC") {
-        "ratio"
     } else if has("FLAG_") || name.starts_with("CODE_GENDER") || name.starts_with("NAME_") {
         "0 or 1"
     } else {
@@ -314,12 +314,13 @@ fn ScoreFormView(fields: Vec<ScoreField>) -> impl IntoView {
                     .into_iter()
                     .zip(values)
                     .map(|(f, (_, value))| {
+                        let number = |x: Option<f64>| x.map_or("–".into(), super::readable);
                         let hint = format!(
                             "{} · median {} · middle half {} to {}{}",
                             f.unit,
-                            value_text(f.median),
-                            value_text(f.q25),
-                            value_text(f.q75),
+                            number(f.median),
+                            number(f.q25),
+                            number(f.q75),
                             f.missing_rate
                                 .filter(|m| *m > 0.0)
                                 .map(|m| format!(" · missing in {:.0}% of training", 100.0 * m))
