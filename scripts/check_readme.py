@@ -12,6 +12,7 @@ reader's machine is substituted, and only that:
   PostgreSQL the commands use), and `localhost:3000` / `127.0.0.1:3000` is BASE_URL;
 - a placeholder the README marks as one (`sw_1a2b3c4d`, a prediction id written `…`,
   `outcomes.csv.gz`) is filled with a real key prefix, prediction id and file;
+- `curl -s` is `curl -sf`, so that an HTTP error fails the block;
 - `demo-data --out artifacts` writes into a scratch directory instead, and what it writes
   must equal the committed artifacts byte for byte (same seed, same bytes).
 
@@ -92,6 +93,8 @@ def main():
             .replace("localhost:3000", host)
             .replace("127.0.0.1:3000", host)
             .replace("sw_1a2b3c4d", prefix)
+            # An HTTP error fails the block, not only a failure to connect.
+            .replace("curl -s ", "curl -sf ")
             .replace('"prediction_id": "…"', f'"prediction_id": "{prediction_id}"')
             .replace("outcomes import outcomes.csv.gz", f"outcomes import '{scratch}/outcomes.csv.gz'")
             .replace("--out artifacts", f"--out '{scratch}/artifacts'")

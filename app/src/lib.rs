@@ -213,7 +213,8 @@ fn UserBadge() -> impl IntoView {
                                 }
                                     .into_any()
                             }
-                            _ => view! { <A href="/login">"Sign in"</A> }.into_any(),
+                            // A full page load: the sign-in page reads the admin key's file on the server.
+                            _ => view! { <a href="/login" rel="external">"Sign in"</a> }.into_any(),
                         })
                 }}
             </Transition>

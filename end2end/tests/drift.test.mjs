@@ -64,7 +64,7 @@ test('a drift report is listed with its status and opens with every feature', as
   await page.click('[data-testid="features"] tbody tr[data-feature="EXT_SOURCE_2"] button');
   await waitForCharts(page, ['feature-histogram', 'feature-ecdf']);
   assert.match(await page.textContent('[data-testid="drilldown"]'), /40 window values/);
-  await screenshot(page, 'drift-report');
+  await screenshot(page, 'drift-report-drilldown');
 
   // The HTML report downloads with the session.
   const html = await page.request.get(`${BASE_URL}/drift/${id}/report.html`);

@@ -171,8 +171,12 @@ impl Application {
         let mut tasks = Vec::new();
         {
             let (pool, id) = (pool.clone(), state.model.version.id);
+            // Reports stored elsewhere (the CLI, the dashboard, other servers) count too.
             tasks.push(tokio::spawn(async move {
-                crate::observability::metrics::refresh_report_gauges(&pool, id).await
+                loop {
+                    crate::observability::metrics::refresh_report_gauges(&pool, id).await;
+                    tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                }
             }));
         }
         if compact_traffic {

@@ -618,10 +618,12 @@ pub struct SimulateArgs {
     #[arg(long, value_delimiter = ',')]
     pub intensities: Vec<f64>,
 
-    /// How the inputs drift, for a feature x at intensity a (missing values stay missing;
-    /// flags and one-hot levels change their mix instead, see above): `shift` x' = x + a·sd(x)
-    /// (sd over the test set); `scale` x' = x·(1 + a); `missing` x' is missing with
-    /// probability a.
+    /// How the inputs drift, for a feature x at intensity a (missing values stay missing):
+    /// `shift` x' = x + a·sd(x) (sd over the test set); `scale` x' = x·(1 + a); then whole
+    /// numbers stay whole, signs and [0, 1] bounds are kept and the 365243 code stays a code;
+    /// 0/1 flags instead change their mix (a 0 becomes 1 with probability min(a, 1)) and a
+    /// one-hot group's level moves to the next level with that probability; `missing` x' is
+    /// missing with probability a (a one-hot group as a whole).
     #[arg(long, default_value = "shift")]
     pub kind: DriftKind,
 

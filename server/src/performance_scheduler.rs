@@ -76,7 +76,6 @@ pub async fn run(pool: PgPool, model: ModelVersion, schedule: PerformanceSchedul
             match outcome {
                 Ok(Some((report, previous))) => {
                     crate::observability::metrics::refresh_report_gauges(&pool, model.id).await;
-                    crate::observability::metrics::refresh_report_gauges(&pool, model.id).await;
                     let status = report.computed.status;
                     tracing::info!(
                         report_id = report.id,

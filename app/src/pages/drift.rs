@@ -369,7 +369,6 @@ fn statistic(f: &DriftFeatureRow, which: &str) -> Option<f64> {
     match which {
         "effect" => effect(f),
         "psi" => f.psi,
-        "ks" => f.ks_statistic,
         "wasserstein" => f.wasserstein_norm,
         "importance" => f.importance,
         _ => f.p_adjusted.map(|p| -(p.max(1e-300)).log10()),

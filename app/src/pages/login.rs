@@ -21,7 +21,7 @@ pub fn LoginPage() -> impl IntoView {
         }
     })
     .into_inner()
-    .unwrap_or_else(|| "<data-dir>/admin-key".into());
+    .unwrap_or_else(|| "<data-dir>/admin-key (if it was kept)".into());
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_else(|| "/".into());
     let key = RwSignal::new(String::new());

@@ -246,8 +246,14 @@ pub fn PredictionsPage() -> impl IntoView {
             until: q.get("until").unwrap_or_default(),
         })
     });
+    // The cursors of the pages before this one, to go back; a new filter starts again (reset
+    // before the URL changes, so the new filter's first page is the one fetched).
+    let history = RwSignal::new(Vec::<Option<String>>::new());
+    let cursor = RwSignal::new(None::<String>);
     let navigate = use_navigate();
     let set_filter = move |key: &'static str, value: String| {
+        history.set(Vec::new());
+        cursor.set(None);
         let mut f = filters.get_untracked();
         match key {
             "decision" => f.decision = value,
@@ -264,14 +270,6 @@ pub fn PredictionsPage() -> impl IntoView {
         };
         navigate(&to, Default::default());
     };
-    // The cursors of the pages before this one, to go back; a new filter starts again.
-    let history = RwSignal::new(Vec::<Option<String>>::new());
-    let cursor = RwSignal::new(None::<String>);
-    Effect::new(move |_| {
-        filters.track();
-        history.set(Vec::new());
-        cursor.set(None);
-    });
     let page = Resource::new(
         move || (filters.get(), cursor.get()),
         |(f, cur)| list_predictions(f, cur),
@@ -292,9 +290,17 @@ pub fn PredictionsPage() -> impl IntoView {
                     }
                     on:change=move |ev| set_filter(key, event_target_value(&ev))
                 >
+                    // `selected` too, so the page as the server sends it shows the URL's filter.
                     {options
                         .iter()
-                        .map(|(value, text)| view! { <option value=*value>{*text}</option> })
+                        .map(|(value, text)| {
+                            let chosen = move || {
+                                let f = filters.get();
+                                let current = if key == "decision" { f.decision } else { f.source };
+                                current == *value
+                            };
+                            view! { <option value=*value selected=chosen>{*text}</option> }
+                        })
                         .collect_view()}
                 </select>
             </label>
@@ -307,12 +313,21 @@ pub fn PredictionsPage() -> impl IntoView {
         } else {
             format!("filter-{key}")
         };
+        let current = move || {
+            let f = filters.get();
+            match key {
+                "client" => f.client,
+                "since" => f.since,
+                _ => f.until,
+            }
+        };
         view! {
             <label>
                 {label}
                 <input
                     type=kind
                     data-testid=testid
+                    value=current
                     prop:value=move || {
                         let f = filters.get();
                         match key {
@@ -334,6 +349,7 @@ pub fn PredictionsPage() -> impl IntoView {
                     class="button secondary"
                     data-testid="download-csv"
                     download
+                    title="The listed predictions of the active model version, every feature, as CSV"
                     href=move || {
                         let q = filters.get().query();
                         if q.is_empty() { "/predictions.csv".to_owned() } else { format!("/predictions.csv?{q}") }

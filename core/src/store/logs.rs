@@ -116,7 +116,7 @@ pub async fn insert_logs(pool: &PgPool, rows: &[LogEntry]) -> Result<()> {
 }
 
 /// Server-side latency of the predict requests answered in `[since, until)`, as the access
-/// log has it (`api_logs`, paths under `/api/v1/predict`): how many, and the 50th, 95th
+/// log has it (`api_logs`, `POST /api/v1/predict` and `/predict/batch`, every status): how many, and the 50th, 95th
 /// and 99th percentiles in milliseconds (continuous percentiles, as PostgreSQL's
 /// `percentile_cont`; None without requests). What clients wait, less the network; the
 /// log shipper may drop events when the database is slow.
@@ -129,7 +129,8 @@ pub async fn request_latency(
     let (n, p): (i64, Option<Vec<f64>>) = sqlx::query_as(
         "SELECT count(*), percentile_cont(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY latency_ms) \
            FROM api_logs \
-          WHERE ts >= $1 AND ts < $2 AND path LIKE '/api/v1/predict%' AND latency_ms IS NOT NULL",
+          WHERE ts >= $1 AND ts < $2 AND method = 'POST' \
+            AND path IN ('/api/v1/predict', '/api/v1/predict/batch') AND latency_ms IS NOT NULL",
     )
     .bind(since)
     .bind(until)

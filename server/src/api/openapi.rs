@@ -55,7 +55,7 @@ use super::{drift, error, health, model, outcomes, performance, predict, predict
         (name = "predict", description = "Score applications (role scorer, officer or admin)"),
         (name = "predictions", description = "Stored decisions (role viewer, officer or admin)"),
         (name = "drift", description = "Drift reports (read: viewer, officer, admin; run: admin)"),
-        (name = "outcomes", description = "Observed outcomes of predictions (record: scorer, officer or admin; list: viewer, officer, admin)"),
+        (name = "outcomes", description = "Observed outcomes of predictions (record: scorer or admin; list: viewer, officer, admin)"),
         (name = "performance", description = "Model performance reports (read: viewer, officer, admin; run: admin)"),
         (name = "model", description = "The active model (role viewer, officer or admin)"),
         (name = "probes", description = "Open to all: liveness, readiness, metrics, this document"),

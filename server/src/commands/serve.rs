@@ -45,7 +45,12 @@ pub async fn run(args: ServeArgs, logs: LogQueue) -> Result<()> {
         batch_body_limit: args.max_batch_body_mb.saturating_mul(1024 * 1024),
         require_keys: !args.no_auth,
         dashboard_sign_in: args.sign_in_policy(),
-        admin_key_file: (!args.no_auth).then(|| args.db.data_dir.admin_key().display().to_string()),
+        // The file the sign-in page names: only one that holds the admin key.
+        admin_key_file: match &admin_key {
+            Some(AdminKey::Created { file, .. })
+            | Some(AdminKey::Existing { file: Some(file) }) => Some(file.display().to_string()),
+            _ => None,
+        },
     };
     let sign_in = settings.dashboard_sign_in;
     let backup_dir = match (&args.backup_dir, args.no_backup) {

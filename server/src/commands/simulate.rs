@@ -347,7 +347,7 @@ async fn post_outcomes(
         .await
         .context("recording outcomes")?
         .error_for_status()
-        .context("recording outcomes (a scorer, officer or admin key is needed)")?
+        .context("recording outcomes (a scorer or admin key is needed)")?
         .json()
         .await?;
     Ok((

@@ -129,7 +129,7 @@ const STATUSES: [&str; 4] = ["OK", "WARNING", "ALERT", "INSUFFICIENT_DATA"];
 /// Sets `scorewatch_active_model_version`, and the drift and performance gauges from the
 /// reports the overview shows (`store::headline_drift_report` and
 /// `store::headline_performance_report`); with no report (or no realised AUC), every
-/// status gauge is 0 and the value gauges are NaN. Called at start and after each report the server stores.
+/// status gauge is 0 and the value gauges are NaN. Called every minute and after each report the server stores.
 pub async fn refresh_report_gauges(pool: &sqlx::PgPool, model_version: i64) {
     use scorewatch_core::store;
     metrics_handle();
