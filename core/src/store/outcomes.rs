@@ -58,91 +58,183 @@ pub struct Recorded {
     pub unmatched: Vec<usize>,
 }
 
-/// Most items in one statement (a batch is stored in one transaction whatever its size).
+/// Most values of one kind bound to one statement (a batch is stored in one transaction
+/// whatever its size).
 const ITEMS_PER_STATEMENT: usize = 10_000;
+
+/// What an outcome copies from its prediction (which never changes once stored).
+#[derive(Debug, Clone, Copy)]
+struct Matched {
+    id: Uuid,
+    created_at: DateTime<Utc>,
+    model_version: i64,
+    probability: f64,
+    refused: bool,
+    sk_id_curr: Option<i64>,
+}
+
+impl Matched {
+    /// From a row with the columns of [`MATCHED_COLUMNS`].
+    fn from_row(row: &sqlx::postgres::PgRow) -> Self {
+        Matched {
+            id: row.get("id"),
+            created_at: row.get("created_at"),
+            model_version: row.get("model_version"),
+            probability: row.get("probability"),
+            refused: row.get("refused"),
+            sk_id_curr: row.get("sk_id_curr"),
+        }
+    }
+}
+
+/// The columns of `predictions` (as `q`) an outcome copies, named as [`Matched`] reads them.
+const MATCHED_COLUMNS: &str = "q.id, q.created_at, q.model_version, q.probability, \
+                               q.decision = 'REFUSED' AS refused, q.sk_id_curr";
 
 /// Records a batch of outcomes in one transaction: all matched items are stored, or none.
 /// Two items for the same prediction: the later one wins and the earlier counts as replaced.
+///
+/// Three steps, each a few statements over arrays: the items naming a prediction id are
+/// matched with one index join (ids sorted, so a time-ordered id walks the index in order),
+/// the items naming a client with one lateral lookup each; the batch is then folded to one
+/// row per prediction here, sorted by id, and upserted. The upsert copies the prediction's
+/// time, model version, score and decision read in the same transaction.
 #[tracing::instrument(level = "debug", skip_all, fields(items = items.len()))]
 pub async fn record_outcomes(
     pool: &PgPool,
     items: &[NewOutcome],
     source: OutcomeSource,
 ) -> Result<Recorded> {
-    let mut total = Recorded::default();
     let mut tx = pool.begin().await?;
-    for (chunk_no, chunk) in items.chunks(ITEMS_PER_STATEMENT).enumerate() {
-        let offset = chunk_no * ITEMS_PER_STATEMENT;
-        let mut idx = Vec::with_capacity(chunk.len());
-        let mut ids: Vec<Option<Uuid>> = Vec::with_capacity(chunk.len());
-        let mut clients: Vec<Option<i64>> = Vec::with_capacity(chunk.len());
-        let mut defaulted = Vec::with_capacity(chunk.len());
-        let mut observed = Vec::with_capacity(chunk.len());
-        for (i, item) in chunk.iter().enumerate() {
-            idx.push((offset + i) as i64);
-            match item.target {
-                OutcomeTarget::Prediction(id) => {
-                    ids.push(Some(id));
-                    clients.push(None);
-                }
-                OutcomeTarget::Client(c) => {
-                    ids.push(None);
-                    clients.push(Some(c));
-                }
-            }
-            defaulted.push(item.defaulted);
-            observed.push(item.observed_at);
+    // Plans over 10,000-element arrays cost enough to cross the JIT threshold, and compiling
+    // them takes longer (about 20 ms) than these short statements run.
+    sqlx::query("SET LOCAL jit = off").execute(&mut *tx).await?;
+
+    // 1. Each item's prediction, or none.
+    let mut matches: Vec<Option<Matched>> = vec![None; items.len()];
+    let mut by_id: Vec<Uuid> = items
+        .iter()
+        .filter_map(|item| match item.target {
+            OutcomeTarget::Prediction(id) => Some(id),
+            OutcomeTarget::Client(_) => None,
+        })
+        .collect();
+    by_id.sort_unstable();
+    by_id.dedup();
+    let mut found = std::collections::HashMap::with_capacity(by_id.len());
+    for chunk in by_id.chunks(ITEMS_PER_STATEMENT) {
+        let rows = sqlx::query(&format!(
+            "SELECT {MATCHED_COLUMNS} FROM unnest($1::uuid[]) AS i (id) \
+               JOIN predictions q ON q.id = i.id"
+        ))
+        .bind(chunk)
+        .fetch_all(&mut *tx)
+        .await?;
+        found.extend(rows.iter().map(|r| {
+            let m = Matched::from_row(r);
+            (m.id, m)
+        }));
+    }
+    let clients: Vec<(usize, i64, DateTime<Utc>)> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, item)| match item.target {
+            OutcomeTarget::Client(c) => Some((i, c, item.observed_at)),
+            OutcomeTarget::Prediction(_) => None,
+        })
+        .collect();
+    for chunk in clients.chunks(ITEMS_PER_STATEMENT) {
+        let idx: Vec<i64> = chunk.iter().map(|c| c.0 as i64).collect();
+        let client: Vec<i64> = chunk.iter().map(|c| c.1).collect();
+        let observed: Vec<DateTime<Utc>> = chunk.iter().map(|c| c.2).collect();
+        let rows = sqlx::query(&format!(
+            "SELECT i.idx, {MATCHED_COLUMNS} \
+               FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[]) \
+                 AS i (idx, client, observed_at) \
+               JOIN LATERAL ( \
+                 SELECT p.id, p.created_at, p.model_version, p.probability, p.decision, \
+                        p.sk_id_curr \
+                   FROM predictions p \
+                  WHERE p.sk_id_curr = i.client AND p.created_at <= i.observed_at \
+                  ORDER BY p.created_at DESC, p.id DESC LIMIT 1) q ON true"
+        ))
+        .bind(&idx)
+        .bind(&client)
+        .bind(&observed)
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in &rows {
+            matches[r.get::<i64, _>("idx") as usize] = Some(Matched::from_row(r));
         }
-        let row = sqlx::query(
-            "WITH input AS ( \
-               SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::bigint[], $4::boolean[], $5::timestamptz[]) \
-                 AS t(idx, pid, client, defaulted, observed_at)), \
-             matched AS ( \
-               SELECT i.idx, i.defaulted, i.observed_at, p.id, p.created_at, p.model_version, \
-                      p.probability, p.decision = 'REFUSED' AS refused, p.sk_id_curr \
-                 FROM input i \
-                 JOIN LATERAL ( \
-                   SELECT q.id, q.created_at, q.model_version, q.probability, q.decision, q.sk_id_curr \
-                     FROM predictions q WHERE i.pid IS NOT NULL AND q.id = i.pid \
-                   UNION ALL \
-                   (SELECT q.id, q.created_at, q.model_version, q.probability, q.decision, q.sk_id_curr \
-                      FROM predictions q \
-                     WHERE i.pid IS NULL AND q.sk_id_curr = i.client AND q.created_at <= i.observed_at \
-                     ORDER BY q.created_at DESC, q.id DESC LIMIT 1) \
-                 ) p ON true), \
-             latest AS ( \
-               SELECT DISTINCT ON (id) *, count(*) OVER (PARTITION BY id) AS n_items \
-                 FROM matched ORDER BY id, idx DESC), \
-             upserted AS ( \
-               INSERT INTO outcomes (prediction_id, defaulted, observed_at, recorded_at, source, replaced, \
-                                     prediction_created_at, model_version, probability, refused, sk_id_curr) \
-               SELECT id, defaulted, observed_at, now(), $6, n_items - 1, created_at, model_version, \
-                      probability, refused, sk_id_curr FROM latest \
+    }
+    for (item, m) in items.iter().zip(matches.iter_mut()) {
+        if let OutcomeTarget::Prediction(id) = item.target {
+            *m = found.get(&id).copied();
+        }
+    }
+
+    // 2. One row per prediction: its last item, and how many items of this batch it replaces.
+    let mut total = Recorded::default();
+    let mut last: std::collections::HashMap<Uuid, (usize, i32)> = std::collections::HashMap::new();
+    for (i, m) in matches.iter().enumerate() {
+        match m {
+            None => total.unmatched.push(i),
+            Some(m) => {
+                total.recorded += 1;
+                let e = last.entry(m.id).or_insert((i, -1));
+                *e = (i, e.1 + 1);
+            }
+        }
+    }
+    total.replaced = total.recorded - last.len() as u64;
+    let mut rows: Vec<(usize, i32)> = last.into_values().collect();
+    rows.sort_unstable_by_key(|&(i, _)| matches[i].map(|m| m.id));
+
+    // 3. The upsert, in id order.
+    for chunk in rows.chunks(ITEMS_PER_STATEMENT) {
+        let m = |i: usize| matches[i].expect("a folded row is matched");
+        let ids: Vec<Uuid> = chunk.iter().map(|&(i, _)| m(i).id).collect();
+        let defaulted: Vec<bool> = chunk.iter().map(|&(i, _)| items[i].defaulted).collect();
+        let observed: Vec<DateTime<Utc>> =
+            chunk.iter().map(|&(i, _)| items[i].observed_at).collect();
+        let earlier: Vec<i32> = chunk.iter().map(|&(_, n)| n).collect();
+        let created: Vec<DateTime<Utc>> = chunk.iter().map(|&(i, _)| m(i).created_at).collect();
+        let versions: Vec<i64> = chunk.iter().map(|&(i, _)| m(i).model_version).collect();
+        let probability: Vec<f64> = chunk.iter().map(|&(i, _)| m(i).probability).collect();
+        let refused: Vec<bool> = chunk.iter().map(|&(i, _)| m(i).refused).collect();
+        let client: Vec<Option<i64>> = chunk.iter().map(|&(i, _)| m(i).sk_id_curr).collect();
+        let (was_there,): (i64,) = sqlx::query_as(
+            "WITH upserted AS ( \
+               INSERT INTO outcomes (prediction_id, defaulted, observed_at, recorded_at, source, \
+                                     replaced, prediction_created_at, model_version, probability, \
+                                     refused, sk_id_curr) \
+               SELECT t.id, t.defaulted, t.observed_at, now(), $10, t.earlier, t.created_at, \
+                      t.model_version, t.probability, t.refused, t.sk_id_curr \
+                 FROM unnest($1::uuid[], $2::boolean[], $3::timestamptz[], $4::integer[], \
+                             $5::timestamptz[], $6::bigint[], $7::double precision[], \
+                             $8::boolean[], $9::bigint[]) \
+                   AS t (id, defaulted, observed_at, earlier, created_at, model_version, \
+                         probability, refused, sk_id_curr) \
                ON CONFLICT (prediction_id) DO UPDATE SET \
                  defaulted = EXCLUDED.defaulted, observed_at = EXCLUDED.observed_at, \
                  recorded_at = EXCLUDED.recorded_at, source = EXCLUDED.source, \
                  replaced = outcomes.replaced + EXCLUDED.replaced + 1 \
                RETURNING (xmax <> 0) AS was_there) \
-             SELECT (SELECT count(*) FROM matched) AS recorded, \
-                    (SELECT count(*) FROM matched) - (SELECT count(*) FROM latest) \
-                      + (SELECT count(*) FROM upserted WHERE was_there) AS replaced, \
-                    (SELECT coalesce(array_agg(idx ORDER BY idx), '{}') FROM input \
-                      WHERE NOT EXISTS (SELECT 1 FROM matched m WHERE m.idx = input.idx)) AS unmatched",
+             SELECT count(*) FILTER (WHERE was_there) FROM upserted",
         )
-        .bind(&idx)
         .bind(&ids)
-        .bind(&clients)
         .bind(&defaulted)
         .bind(&observed)
+        .bind(&earlier)
+        .bind(&created)
+        .bind(&versions)
+        .bind(&probability)
+        .bind(&refused)
+        .bind(&client)
         .bind(source.as_str())
         .fetch_one(&mut *tx)
         .await?;
-        total.recorded += row.get::<i64, _>("recorded") as u64;
-        total.replaced += row.get::<i64, _>("replaced") as u64;
-        let unmatched: Vec<i64> = row.get("unmatched");
-        total
-            .unmatched
-            .extend(unmatched.into_iter().map(|i| i as usize));
+        total.replaced += was_there as u64;
     }
     tx.commit().await?;
     Ok(total)

@@ -106,9 +106,11 @@ async fn outcomes_are_recorded_replaced_listed_and_refused_whole(pool: PgPool) {
     assert_eq!(unmatched, vec![2, 3, 4]);
     assert_eq!(res["unmatched"][1]["sk_id_curr"], json!(999_999));
 
-    // A later value replaces the earlier one, and is counted; so is a duplicate in a batch.
+    // A later value replaces the earlier one, and is counted; so is a duplicate in a batch,
+    // whether it names the prediction by id or by its client.
     let again = json!({"outcomes": [
         {"prediction_id": rows[0].0, "defaulted": false},
+        {"sk_id_curr": 500_000, "defaulted": false},
         {"prediction_id": rows[0].0, "defaulted": true},
     ]});
     let (status, res) = app
@@ -117,7 +119,7 @@ async fn outcomes_are_recorded_replaced_listed_and_refused_whole(pool: PgPool) {
     assert_eq!(status, StatusCode::OK, "{res}");
     assert_eq!(
         (res["recorded"].as_u64(), res["replaced"].as_u64()),
-        (Some(2), Some(2))
+        (Some(3), Some(3))
     );
     let (defaulted, replaced): (bool, i32) =
         sqlx::query_as("SELECT defaulted, replaced FROM outcomes WHERE prediction_id = $1::uuid")
@@ -126,7 +128,7 @@ async fn outcomes_are_recorded_replaced_listed_and_refused_whole(pool: PgPool) {
             .await
             .unwrap();
     assert!(defaulted);
-    assert_eq!(replaced, 2);
+    assert_eq!(replaced, 3);
 
     // An invalid item refuses the batch, naming its index; nothing of it is stored.
     let before = scorewatch_core::store::count_outcomes(&app.pool)
